@@ -1,24 +1,151 @@
 package io.tollgate.proxy;
 
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.util.concurrent.EventExecutor;
+import io.tollgate.proxy.billing.Billing;
+import io.tollgate.proxy.catalog.Catalog;
+import io.tollgate.proxy.catalog.CatalogSync;
+import io.tollgate.proxy.mock.MockProvider;
+import io.tollgate.proxy.upstream.UpstreamPool;
+import io.tollgate.schema.BillingStore;
 import io.tollgate.schema.Database;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The public OpenAI-compatible gateway. Work in progress: the pipeline lands next. */
+import javax.net.ssl.SSLException;
+import java.net.InetSocketAddress;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The public OpenAI-compatible gateway: event loops (epoll where the kernel has it), the
+ * per-loop upstream pools, the catalog kept fresh from the database, billing, and the built-in
+ * {@code mock} provider that upstreams of provider {@code mock} are served by.
+ */
 public final class ProxyServer implements AutoCloseable {
 
-    private ProxyServer() {
+    private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
+
+    private final EventLoopGroup group;
+    private final Channel server;
+    private final CatalogSync sync;
+    private final Billing billing;
+    private final MockProvider mock;
+    private final Catalog catalog;
+
+    private ProxyServer(EventLoopGroup group, Channel server, CatalogSync sync, Billing billing,
+                        MockProvider mock, Catalog catalog) {
+        this.group = group;
+        this.server = server;
+        this.sync = sync;
+        this.billing = billing;
+        this.mock = mock;
+        this.catalog = catalog;
     }
 
     /** Binds the proxy, loads the catalog and starts listening for changes. */
     public static ProxyServer start(ProxyConfig config, Database database) {
-        throw new UnsupportedOperationException("not yet");
+        boolean epoll = Epoll.isAvailable();
+        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        int threads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, io);
+        Class<? extends ServerChannel> serverClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        Class<? extends Channel> clientClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+        MockProvider mock = null;
+        Billing billing = null;
+        CatalogSync sync = null;
+        try {
+            mock = MockProvider.start(group, "127.0.0.1", 0, MockProvider.Options.defaults());
+            InetSocketAddress mockAddress = mock.address();
+
+            SslContext ssl = SslContextBuilder.forClient().build();
+            Map<EventLoop, UpstreamPool> pools = new HashMap<>();
+            for (EventExecutor executor : group) {
+                EventLoop loop = (EventLoop) executor;
+                pools.put(loop, new UpstreamPool(loop, clientClass, ssl, config.upstreamConnectTimeout(),
+                        config.poolIdleTimeout(), config.poolMaxIdlePerUpstream()));
+            }
+            Catalog catalog = new Catalog();
+            sync = new CatalogSync(catalog, database, config.cacheRefreshInterval(), () -> mockAddress);
+            sync.start();
+            billing = new Billing(new BillingStore(database.dataSource()), Math.max(2, database.config().maxPoolSize() / 2));
+            ProxyServices services = new ProxyServices(config, catalog, billing, Map.copyOf(pools));
+
+            Channel server = new ServerBootstrap()
+                    .group(group)
+                    .channel(serverClass)
+                    .option(ChannelOption.SO_BACKLOG, 4096)
+                    .childOption(ChannelOption.AUTO_READ, false)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
+                    .childHandler(new ProxyInitializer(services))
+                    .bind(config.host(), config.port())
+                    .syncUninterruptibly()
+                    .channel();
+            log.info("proxy listening on {} ({})", server.localAddress(), epoll ? "epoll" : "nio");
+            return new ProxyServer(group, server, sync, billing, mock, catalog);
+        } catch (SSLException | RuntimeException e) {
+            if (sync != null) {
+                sync.close();
+            }
+            if (billing != null) {
+                billing.close();
+            }
+            if (mock != null) {
+                mock.close();
+            }
+            group.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS);
+            throw e instanceof RuntimeException re ? re : new IllegalStateException(e);
+        }
     }
 
     /** The port actually bound (useful with port 0). */
     public int port() {
-        throw new UnsupportedOperationException("not yet");
+        return ((InetSocketAddress) server.localAddress()).getPort();
+    }
+
+    /** Outcomes not yet written to the database (tests wait for zero). */
+    public int pendingOutcomes() {
+        return billing.pending();
+    }
+
+    /** Reloads the catalog from the database now (tests and the admin's "apply now"). */
+    public void reloadCatalog() {
+        sync.reloadAll();
+    }
+
+    /** The built-in mock provider behind upstreams of provider {@code mock}. */
+    public MockProvider mockProvider() {
+        return mock;
+    }
+
+    Catalog catalog() {
+        return catalog;
     }
 
     @Override
     public void close() {
+        server.close().syncUninterruptibly();
+        sync.close();
+        mock.close();
+        group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        billing.close();
     }
 }

@@ -1,0 +1,853 @@
+package io.tollgate.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
+import io.tollgate.proxy.billing.Prices;
+import io.tollgate.proxy.catalog.Catalog;
+import io.tollgate.proxy.chat.ChatRequestInspector;
+import io.tollgate.proxy.chat.InvalidRequestException;
+import io.tollgate.proxy.chat.SseEventStream;
+import io.tollgate.proxy.chat.Usage;
+import io.tollgate.proxy.chat.UsageTap;
+import io.tollgate.proxy.http.ApiError;
+import io.tollgate.proxy.http.BodyLimitExceeded;
+import io.tollgate.proxy.http.ErrorResponses;
+import io.tollgate.proxy.http.Headers;
+import io.tollgate.proxy.http.RequestHeadTimeoutHandler;
+import io.tollgate.proxy.upstream.BackendHandler;
+import io.tollgate.proxy.upstream.UpstreamPool;
+import io.tollgate.proxy.upstream.UpstreamTarget;
+import io.tollgate.schema.Account;
+import io.tollgate.schema.ApiKey;
+import io.tollgate.schema.ApiKeySecrets;
+import io.tollgate.schema.BillingStore;
+import io.tollgate.schema.Model;
+import io.tollgate.schema.Pricing;
+import io.tollgate.schema.RequestLogEntry;
+import io.tollgate.schema.Route;
+import io.tollgate.schema.Upstream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The client side of the gateway: one request at a time per connection (pipelined requests wait
+ * in the decoder, so answers leave in order). For each request: route the path, check the key,
+ * read the body through the {@link ChatRequestInspector}, route the model to a pooled upstream
+ * connection on this same event loop, reserve credits, release the body's tail, relay the
+ * answer, and record exactly one outcome for billing and the request log.
+ */
+public final class FrontendHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(FrontendHandler.class);
+    private static final Set<AsciiString> NOT_FORWARDED = Set.of(
+            HttpHeaderNames.HOST, HttpHeaderNames.AUTHORIZATION, Headers.X_API_KEY,
+            HttpHeaderNames.CONTENT_LENGTH, HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderNames.EXPECT,
+            Headers.X_REQUEST_ID);
+    private static final Set<AsciiString> NOT_RETURNED = Set.of(Headers.X_REQUEST_ID);
+    /** Upstream statuses that are the client's own doing and pass through untouched. */
+    private static final Set<Integer> PASS_THROUGH = Set.of(400, 404, 409, 413, 422, 429);
+    private static final String CHAT = "/chat/completions";
+    private static final String MODELS = "/models";
+
+    private enum Reservation { NONE, PENDING, HELD, REFUSED }
+
+    private final ProxyServices services;
+    private ChannelHandlerContext ctx;
+    private UpstreamPool pool;
+    private RequestHeadTimeoutHandler headTimeout;
+    private Exchange current;
+
+    public FrontendHandler(ProxyServices services) {
+        this.services = services;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        pool = services.pool(ctx.channel().eventLoop());
+        headTimeout = ctx.pipeline().get(RequestHeadTimeoutHandler.class);
+        ctx.read();
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest request) {
+            onHead(request);
+        } else if (msg instanceof HttpContent content) {
+            onBody(content);
+        } else {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        Exchange e = current;
+        if (evt instanceof BodyLimitExceeded limit) {
+            if (e != null && !e.answered) {
+                e.closeAfterAnswer = true;
+                e.fail(ApiError.REQUEST_TOO_LARGE, "request body is larger than " + limit.limit() + " bytes");
+            } else {
+                ctx.close();
+            }
+        } else if (evt instanceof IdleStateEvent) {
+            if (e == null) {
+                ctx.close();                                  // an idle keep-alive connection
+            } else if (!e.bodyComplete && !e.answered) {
+                e.closeAfterAnswer = true;
+                e.fail(ApiError.REQUEST_TIMEOUT, "the request body was not received in time");
+            }
+        } else {
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        Exchange e = current;
+        if (ctx.channel().isWritable() && e != null && e.up != null && e.answered && !e.upstreamDone) {
+            e.up.read();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        Exchange e = current;
+        if (e != null) {
+            e.clientGone();
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("client connection failed", cause);
+        ctx.close();
+    }
+
+    // ---------------------------------------------------------------- request head
+
+    private void onHead(HttpRequest request) {
+        if (headTimeout != null) {
+            headTimeout.headReceived();
+        }
+        Exchange e = new Exchange(request);
+        current = e;
+        String uri = request.uri();
+        int q = uri.indexOf('?');
+        String path = q < 0 ? uri : uri.substring(0, q);
+        String endpoint = path.startsWith("/v1/") ? path.substring(3)
+                : path.startsWith("/api/v1/") ? path.substring(7) : null;
+        e.endpoint = endpoint == null ? path : endpoint;
+        if (endpoint == null || !(endpoint.equals(CHAT) || endpoint.equals(MODELS))) {
+            e.fail(ApiError.NOT_FOUND, "no such path: " + path);
+            e.readMore();
+            return;
+        }
+        HttpMethod expected = endpoint.equals(CHAT) ? HttpMethod.POST : HttpMethod.GET;
+        if (!request.method().equals(expected)) {
+            e.fail(ApiError.METHOD_NOT_ALLOWED, request.method() + " is not allowed on " + path);
+            e.readMore();
+            return;
+        }
+        if (!e.authenticate()) {
+            e.readMore();
+            return;
+        }
+        if (endpoint.equals(MODELS)) {
+            e.answerModels();
+            e.readMore();
+            return;
+        }
+        e.inspector = new ChatRequestInspector(ctx.alloc());
+        if (HttpUtil.is100ContinueExpected(request)
+                && HttpUtil.getContentLength(request, -1L) <= services.config().maxBodyBytes()) {
+            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+        }
+        e.readMore();
+    }
+
+    // ---------------------------------------------------------------- request body
+
+    private void onBody(HttpContent content) {
+        Exchange e = current;
+        boolean last = content instanceof LastHttpContent;
+        if (e == null) {
+            content.release();
+            return;
+        }
+        try {
+            if (last) {
+                e.bodyComplete = true;
+            }
+            if (e.inspector == null || e.answered) {
+                if (last && e.responseDone) {
+                    e.next();
+                }
+                return;
+            }
+            e.inspector.feed(content.content());
+            if (last) {
+                e.inspector.finish();
+                e.bodyParsed = true;
+            }
+            if (e.model == null && e.inspector.model() != null && !e.route()) {
+                return;
+            }
+            if (last) {
+                e.reserve();
+            }
+            e.pushBody();
+        } catch (InvalidRequestException ire) {
+            e.fail(ire.error(), ire.getMessage());
+        } finally {
+            content.release();
+            if (current == e) {
+                e.readMore();
+            }
+        }
+    }
+
+    static void onLoop(ChannelHandlerContext ctx, Runnable r) {
+        if (ctx.executor().inEventLoop()) {
+            r.run();
+        } else {
+            ctx.executor().execute(r);
+        }
+    }
+
+    private static String newRequestId() {
+        ThreadLocalRandom r = ThreadLocalRandom.current();
+        return "req_" + Long.toHexString(r.nextLong() | Long.MIN_VALUE) + Long.toHexString(r.nextLong() | Long.MIN_VALUE);
+    }
+
+    // ---------------------------------------------------------------- one exchange
+
+    /** The state of one request, from head to the recorded outcome. Lives on the channel's loop. */
+    private final class Exchange implements BackendHandler.Listener {
+        final String requestId = newRequestId();
+        final long startNanos = System.nanoTime();
+        final Instant createdAt = Instant.now();
+        final HttpRequest head;
+        final boolean keepAlive;
+        String endpoint;
+
+        ApiKey key;
+        Account account;
+        ChatRequestInspector inspector;
+        Model model;
+        Upstream upstream;
+        UpstreamTarget target;
+
+        boolean bodyComplete;
+        boolean bodyParsed;        // complete, valid, and its tail can be cut
+        boolean answered;          // a response head went to the client
+        boolean responseDone;      // ... and its last byte
+        boolean closeAfterAnswer;
+        boolean outcomeRecorded;
+        boolean outcomePending;    // waiting for the reservation's answer to record the outcome
+        int status;
+        String errorCode;
+
+        Reservation reservation = Reservation.NONE;
+        BigDecimal reserved = BigDecimal.ZERO;
+
+        Channel up;
+        boolean headSent;
+        boolean chunkedUp;
+        boolean tailSent;
+        ByteBuf heldTail;
+
+        boolean upstreamOk;        // a 2xx answer is being relayed
+        boolean upstreamDone;
+        boolean upstreamKeepAlive;
+        SseEventStream sse;
+        UsageTap tap;
+        long deliveredBytes;
+        long ttfbNanos = -1;
+        long lastUpstreamActivity;
+        ScheduledFuture<?> timer;
+
+        Exchange(HttpRequest head) {
+            this.head = head;
+            this.keepAlive = HttpUtil.isKeepAlive(head);
+        }
+
+        // -- checks before any upstream byte
+
+        boolean authenticate() {
+            String secret = presentedKey(head.headers());
+            ApiKey k = secret == null ? null : services.catalog().keyByHash(ApiKeySecrets.hash(secret));
+            if (k == null || ApiKey.REVOKED.equals(k.status())) {
+                fail(ApiError.INVALID_API_KEY, "invalid or missing API key");
+                return false;
+            }
+            key = k;
+            account = services.catalog().account(k.accountId());
+            if (account == null) {
+                fail(ApiError.INVALID_API_KEY, "invalid or missing API key");
+                return false;
+            }
+            if (ApiKey.PAUSED.equals(k.status())) {
+                fail(ApiError.API_KEY_PAUSED, "this API key is paused");
+                return false;
+            }
+            if (k.expiresAt() != null && !Instant.now().isBefore(k.expiresAt())) {
+                fail(ApiError.API_KEY_EXPIRED, "this API key expired at " + k.expiresAt());
+                return false;
+            }
+            if (!account.active()) {
+                fail(ApiError.ACCOUNT_DISABLED, "this account is disabled");
+                return false;
+            }
+            return true;
+        }
+
+        boolean route() {
+            String name = inspector.model();
+            Catalog.Routing routing = services.catalog().routing();
+            Model m = routing.models().get(name);
+            if (m == null || !m.enabled() || !m.isPublic()) {
+                fail(ApiError.MODEL_NOT_AVAILABLE, "the model '" + name + "' does not exist or is not available");
+                return false;
+            }
+            if (!keyAllows(m.id())) {
+                fail(ApiError.API_KEY_MODEL_NOT_ALLOWED, "this API key may not use the model '" + name + "'");
+                return false;
+            }
+            Route chosen = null;
+            for (Route r : m.routes()) {
+                Upstream u = routing.upstreams().get(r.upstreamId());
+                if (u != null && u.enabled() && routing.targets().containsKey(u.id())
+                        && (chosen == null || u.priority() > upstream.priority())) {
+                    chosen = r;
+                    upstream = u;
+                }
+            }
+            if (chosen == null) {
+                fail(ApiError.PROVIDER_NOT_CONFIGURED, "the model '" + name + "' has no enabled upstream");
+                return false;
+            }
+            model = m;
+            target = routing.targets().get(upstream.id());
+            inspector.rewriteModel(chosen.upstreamModel());
+            connect();
+            return true;
+        }
+
+        boolean keyAllows(String modelId) {
+            return key.models() == null || key.models().isEmpty() || key.models().contains(modelId);
+        }
+
+        // -- upstream request
+
+        void connect() {
+            pool.acquire(target).addListener(f -> {
+                Channel ch = (Channel) f.getNow();
+                if (current != this || answered) {
+                    if (ch != null) {
+                        pool.release(target, ch);        // fresh and untouched: fine to pool
+                    }
+                    return;
+                }
+                if (!f.isSuccess()) {
+                    boolean timeout = f.cause() instanceof ConnectTimeoutException;
+                    fail(timeout ? ApiError.UPSTREAM_TIMEOUT : ApiError.UPSTREAM_ERROR,
+                            timeout ? "connecting to the upstream timed out" : "the upstream is unreachable");
+                    return;
+                }
+                up = ch;
+                ch.pipeline().get(BackendHandler.class).attach(this);
+                sendHead();
+                pushBody();
+                readMore();
+            });
+        }
+
+        void sendHead() {
+            DefaultHttpRequest r = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, target.basePath() + endpoint);
+            HttpHeaders h = r.headers();
+            Headers.copyEndToEnd(head.headers(), h, NOT_FORWARDED);
+            h.set(HttpHeaderNames.HOST, target.hostHeader());
+            h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + upstream.apiKey());
+            h.set(Headers.X_REQUEST_ID, requestId);
+            ByteBuf ready = inspector.drainReady(ctx.alloc());
+            if (bodyParsed) {
+                heldTail = inspector.drainTail(ctx.alloc());
+                HttpUtil.setContentLength(r, ready.readableBytes() + heldTail.readableBytes());
+            } else {
+                HttpUtil.setTransferEncodingChunked(r, true);
+                chunkedUp = true;
+            }
+            up.write(r);
+            if (ready.isReadable()) {
+                up.write(new DefaultHttpContent(ready));
+            } else {
+                ready.release();
+            }
+            up.flush();
+            headSent = true;
+            trySendTail();
+        }
+
+        /** Sends what the inspector lets go; the tail waits for the reservation. */
+        void pushBody() {
+            if (up == null || !headSent || tailSent || !chunkedUp) {
+                return;
+            }
+            ByteBuf ready = inspector.drainReady(ctx.alloc());
+            if (ready.isReadable()) {
+                up.writeAndFlush(new DefaultHttpContent(ready));
+            } else {
+                ready.release();
+            }
+            if (bodyParsed && heldTail == null) {
+                heldTail = inspector.drainTail(ctx.alloc());
+                trySendTail();
+            }
+        }
+
+        void trySendTail() {
+            if (up == null || heldTail == null || reservation != Reservation.HELD || tailSent) {
+                return;
+            }
+            ByteBuf tail = heldTail;
+            heldTail = null;
+            tailSent = true;
+            up.writeAndFlush(new DefaultLastHttpContent(tail));
+            lastUpstreamActivity = System.nanoTime();
+            long firstByte = services.config().upstreamFirstByteTimeout().toNanos();
+            timer = ctx.executor().schedule(this::firstByteTimedOut, firstByte, TimeUnit.NANOSECONDS);
+            up.read();
+        }
+
+        void readMore() {
+            if (bodyComplete || current != this) {
+                return;
+            }
+            if (up != null && headSent && !answered && !up.isWritable()) {
+                return;                                     // resumed by upstreamWritabilityChanged
+            }
+            ctx.read();
+        }
+
+        // -- credits
+
+        void reserve() {
+            Pricing pricing = model.pricing();
+            long outputBound = inspector.maxTokens() != null ? inspector.maxTokens()
+                    : model.maxOutputTokens() != null ? model.maxOutputTokens() : 4096;
+            if (model.maxOutputTokens() != null) {
+                outputBound = Math.min(outputBound, model.maxOutputTokens());
+            }
+            // A token is at least one byte of the body, so the body's size bounds the input.
+            reserved = Prices.tokens(pricing, inspector.bodyBytes(), outputBound);
+            reservation = Reservation.PENDING;
+            services.billing().reserve(requestId, account.id(), key.id(), reserved)
+                    .whenComplete((result, err) -> onLoop(ctx, () -> onReserved(result, err)));
+        }
+
+        void onReserved(BillingStore.Reserve result, Throwable err) {
+            if (err != null) {
+                log.warn("reservation of {} failed: {}", requestId, err.toString());
+                reservation = Reservation.NONE;
+            } else {
+                reservation = result == BillingStore.Reserve.RESERVED ? Reservation.HELD : Reservation.REFUSED;
+            }
+            if (outcomePending) {
+                outcomePending = false;
+                recordOutcome();
+                return;
+            }
+            if (current != this || answered) {
+                return;
+            }
+            if (err != null) {
+                fail(ApiError.SERVICE_UNAVAILABLE, "billing is unavailable, try again shortly");
+            } else if (result == BillingStore.Reserve.INSUFFICIENT_CREDITS) {
+                fail(ApiError.INSUFFICIENT_CREDITS, "the account balance cannot cover this request");
+            } else if (result == BillingStore.Reserve.KEY_CREDIT_LIMIT) {
+                fail(ApiError.API_KEY_CREDIT_LIMIT_EXCEEDED, "this API key's credit limit is used up");
+            } else {
+                pushBody();
+                trySendTail();
+            }
+        }
+
+        // -- upstream answer
+
+        @Override
+        public void upstreamRead(HttpObject msg) {
+            lastUpstreamActivity = System.nanoTime();
+            if (msg instanceof HttpResponse response) {
+                onUpstreamHead(response);
+            }
+            if (msg instanceof HttpContent content) {
+                onUpstreamContent(content);
+            } else if (up != null && !upstreamDone) {
+                up.read();
+            }
+        }
+
+        void onUpstreamHead(HttpResponse response) {
+            int code = response.status().code();
+            if (code >= 100 && code < 200) {
+                return;                                     // 100 Continue and friends: the real head follows
+            }
+            cancelTimer();
+            ttfbNanos = System.nanoTime() - startNanos;
+            if (current != this || answered) {
+                return;
+            }
+            upstreamKeepAlive = HttpUtil.isKeepAlive(response);
+            boolean ok = code >= 200 && code < 300;
+            if (!ok && !PASS_THROUGH.contains(code)) {
+                fail(ApiError.UPSTREAM_ERROR, "the upstream answered " + response.status());
+                return;
+            }
+            HttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status());
+            HttpHeaders h = out.headers();
+            Headers.copyEndToEnd(response.headers(), h, NOT_RETURNED);
+            h.set(Headers.X_REQUEST_ID, requestId);
+            String contentType = response.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
+            if (ok && contentType.startsWith("text/event-stream")) {
+                h.remove(HttpHeaderNames.CONTENT_LENGTH);
+                HttpUtil.setTransferEncodingChunked(out, true);
+                sse = new SseEventStream(inspector.stream() && !inspector.clientIncludeUsage());
+            } else {
+                if (ok) {
+                    tap = new UsageTap();
+                }
+                if (!h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+                    HttpUtil.setTransferEncodingChunked(out, true);
+                }
+            }
+            if (!keepAlive) {
+                h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            }
+            upstreamOk = ok;
+            status = code;
+            if (!ok) {
+                errorCode = "upstream_" + code;
+            }
+            answered = true;
+            ctx.writeAndFlush(out);
+            scheduleIdleCheck();
+        }
+
+        void onUpstreamContent(HttpContent content) {
+            boolean last = content instanceof LastHttpContent;
+            if (current != this || !answered || responseDone) {
+                content.release();
+                if (last) {
+                    upstreamDone = true;
+                    closeUpstream();
+                }
+                return;
+            }
+            deliveredBytes += content.content().readableBytes();
+            if (sse != null) {
+                ByteBuf events = sse.process(content.content(), ctx.alloc());
+                content.release();
+                if (last) {
+                    ByteBuf rest = sse.finish();
+                    ctx.write(new DefaultHttpContent(events));
+                    ctx.writeAndFlush(new DefaultLastHttpContent(rest));
+                } else if (events.isReadable()) {
+                    ctx.writeAndFlush(new DefaultHttpContent(events));
+                } else {
+                    events.release();
+                }
+            } else {
+                if (tap != null) {
+                    tap.feed(content.content());
+                }
+                ctx.writeAndFlush(content);
+            }
+            if (last) {
+                upstreamDone = true;
+                if (tap != null) {
+                    tap.end();
+                }
+                cancelTimer();
+                Channel ch = up;
+                up = null;
+                if (upstreamKeepAlive && tailSent) {
+                    pool.release(target, ch);
+                } else {
+                    ch.pipeline().get(BackendHandler.class).attach(null);
+                    ch.close();
+                }
+                responseEnded();
+            } else if (ctx.channel().isWritable()) {
+                up.read();
+            }
+        }
+
+        @Override
+        public void upstreamWritabilityChanged(boolean writable) {
+            if (writable && current == this && !bodyComplete && !answered) {
+                ctx.read();
+            }
+        }
+
+        @Override
+        public void upstreamClosed(Throwable cause) {
+            up = null;
+            if (upstreamDone || current != this) {
+                return;
+            }
+            if (!answered) {
+                fail(ApiError.UPSTREAM_ERROR, "the upstream closed the connection before answering");
+            } else {
+                abort();
+            }
+        }
+
+        // -- timers
+
+        void firstByteTimedOut() {
+            timer = null;
+            if (current == this && !answered) {
+                fail(ApiError.UPSTREAM_TIMEOUT, "the upstream did not answer in time");
+            }
+        }
+
+        void scheduleIdleCheck() {
+            long idle = services.config().upstreamIdleTimeout().toNanos();
+            long wait = Math.max(1, idle - (System.nanoTime() - lastUpstreamActivity));
+            timer = ctx.executor().schedule(() -> {
+                timer = null;
+                if (current != this || upstreamDone) {
+                    return;
+                }
+                if (System.nanoTime() - lastUpstreamActivity >= idle) {
+                    log.info("{}: upstream silent for {} ms, aborting", requestId, idle / 1_000_000);
+                    abort();
+                } else {
+                    scheduleIdleCheck();
+                }
+            }, wait, TimeUnit.NANOSECONDS);
+        }
+
+        void cancelTimer() {
+            if (timer != null) {
+                timer.cancel(false);
+                timer = null;
+            }
+        }
+
+        // -- endings
+
+        /** Answers with an error, if no answer has started; otherwise cuts the connection. */
+        void fail(ApiError error, String message) {
+            if (answered) {
+                abort();
+                return;
+            }
+            closeUpstream();
+            releaseBuffers();
+            answered = true;
+            status = error.status().code();
+            errorCode = error.code();
+            FullHttpResponse response = ErrorResponses.of(ctx.alloc(), error, message, requestId);
+            boolean close = !keepAlive || closeAfterAnswer;
+            if (close) {
+                response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            }
+            ctx.writeAndFlush(response);
+            responseEnded();
+        }
+
+        /** Mid-answer failure: the client sees a cut connection, never a forged ending. */
+        void abort() {
+            closeAfterAnswer = true;
+            status = status == 0 ? 502 : status;
+            errorCode = errorCode == null ? "upstream_aborted" : errorCode;
+            closeUpstream();
+            releaseBuffers();
+            responseEnded();
+        }
+
+        void clientGone() {
+            if (outcomeRecorded || outcomePending) {
+                return;
+            }
+            closeAfterAnswer = true;
+            if (!answered) {
+                status = 499;
+                errorCode = "client_closed";
+            } else if (!responseDone) {
+                errorCode = "client_closed";
+            }
+            closeUpstream();
+            releaseBuffers();
+            responseDone = true;
+            recordOutcome();
+            if (current == this) {
+                current = null;
+            }
+        }
+
+        void responseEnded() {
+            responseDone = true;
+            cancelTimer();
+            recordOutcome();
+            if (closeAfterAnswer || !keepAlive) {
+                current = null;
+                ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                return;
+            }
+            if (bodyComplete) {
+                next();
+            }
+        }
+
+        /** Ready for the client's next request on this connection. */
+        void next() {
+            if (current != this) {
+                return;
+            }
+            current = null;
+            if (headTimeout != null) {
+                headTimeout.awaitNextHead();
+            }
+            ctx.read();
+        }
+
+        void closeUpstream() {
+            cancelTimer();
+            Channel ch = up;
+            up = null;
+            if (ch != null) {
+                ch.pipeline().get(BackendHandler.class).attach(null);
+                ch.close();                                  // mid-exchange: never pooled
+            }
+        }
+
+        void releaseBuffers() {
+            if (inspector != null) {
+                inspector.close();
+            }
+            if (heldTail != null) {
+                heldTail.release();
+                heldTail = null;
+            }
+            if (sse != null) {
+                sse.close();
+            }
+        }
+
+        // -- the one outcome
+
+        void recordOutcome() {
+            if (outcomeRecorded) {
+                return;
+            }
+            if (reservation == Reservation.PENDING) {
+                outcomePending = true;                       // recorded when the reservation answers
+                return;
+            }
+            outcomeRecorded = true;
+            Usage usage = sse != null ? sse.usage() : tap != null ? tap.usage() : null;
+            BigDecimal cost = BigDecimal.ZERO;
+            if (reservation == Reservation.HELD && upstreamOk) {
+                if (usage == null && deliveredBytes > 0) {
+                    // No usage reported: meter what was delivered, one token per event or 4 bytes.
+                    long out = sse != null ? Math.max(0, sse.dataEvents() - 1) : deliveredBytes / 4;
+                    usage = new Usage(inspector == null ? 0 : inspector.bodyBytes() / 4, out);
+                }
+                if (usage != null) {
+                    cost = Prices.tokens(model.pricing(), usage.inputTokens(), usage.outputTokens()).min(reserved);
+                }
+            }
+            if (inspector != null) {
+                inspector.close();
+            }
+            long now = System.nanoTime();
+            RequestLogEntry entry = new RequestLogEntry(
+                    requestId,
+                    account == null ? null : account.id(),
+                    key == null ? null : key.id(),
+                    model != null ? model.id() : inspector != null ? inspector.model() : null,
+                    endpoint,
+                    status,
+                    errorCode,
+                    (int) TimeUnit.NANOSECONDS.toMillis(now - startNanos),
+                    ttfbNanos < 0 ? null : (int) TimeUnit.NANOSECONDS.toMillis(ttfbNanos),
+                    usage == null ? null : usage.inputTokens(),
+                    usage == null ? null : usage.outputTokens(),
+                    cost,
+                    upstream == null ? null : upstream.id(),
+                    createdAt);
+            services.billing().record(new BillingStore.Outcome(reservation == Reservation.HELD, cost, entry));
+        }
+
+        // -- GET /models
+
+        void answerModels() {
+            ByteBuf body = ModelList.render(ctx.alloc(), services.catalog().models(), this::keyAllows);
+            FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
+            response.headers()
+                    .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                    .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
+                    .set(Headers.X_REQUEST_ID, requestId);
+            if (!keepAlive) {
+                response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            }
+            answered = true;
+            status = 200;
+            ctx.writeAndFlush(response);
+            responseEnded();
+        }
+    }
+
+    /** The key from {@code Authorization: Bearer …} or {@code x-api-key}, or null. */
+    static String presentedKey(HttpHeaders headers) {
+        String auth = headers.get(HttpHeaderNames.AUTHORIZATION);
+        if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            String k = auth.substring(7).trim();
+            return k.isEmpty() ? null : k;
+        }
+        String k = headers.get(Headers.X_API_KEY);
+        return k == null || k.isBlank() ? null : k.trim();
+    }
+}

@@ -1,0 +1,52 @@
+package io.tollgate.proxy;
+
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.flow.FlowControlHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.tollgate.proxy.http.RequestBodyLimitHandler;
+import io.tollgate.proxy.http.RequestDecoder;
+import io.tollgate.proxy.http.RequestFramingHandler;
+import io.tollgate.proxy.http.RequestHeadTimeoutHandler;
+
+import java.util.concurrent.TimeUnit;
+
+/** The client-facing pipeline, top to bottom. Auto-read is off: the frontend pulls each message. */
+public final class ProxyInitializer extends ChannelInitializer<SocketChannel> {
+
+    public static final String HEAD_TIMEOUT = "head-timeout";
+    public static final String DECODER = "decoder";
+    public static final String ENCODER = "encoder";
+    public static final String FRAMING = "framing";
+    public static final String FLOW = "flow";
+    public static final String IDLE = "idle";
+    public static final String BODY_LIMIT = "body-limit";
+    public static final String FRONTEND = "frontend";
+
+    private final ProxyServices services;
+
+    public ProxyInitializer(ProxyServices services) {
+        this.services = services;
+    }
+
+    @Override
+    protected void initChannel(SocketChannel ch) {
+        ProxyConfig config = services.config();
+        ChannelPipeline p = ch.pipeline();
+        p.addLast(HEAD_TIMEOUT, new RequestHeadTimeoutHandler(config.requestHeadTimeout()));
+        p.addLast(DECODER, new RequestDecoder(new HttpDecoderConfig()
+                .setMaxInitialLineLength(config.maxInitialLineBytes())
+                .setMaxHeaderSize(config.maxHeaderBytes())
+                .setMaxChunkSize(64 * 1024)));
+        p.addLast(ENCODER, new HttpResponseEncoder());
+        p.addLast(FRAMING, new RequestFramingHandler());
+        // One read() may decode several messages; this hands them over one per read().
+        p.addLast(FLOW, new FlowControlHandler());
+        p.addLast(IDLE, new IdleStateHandler(0, 0, config.clientIdleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+        p.addLast(BODY_LIMIT, new RequestBodyLimitHandler(config.maxBodyBytes()));
+        p.addLast(FRONTEND, new FrontendHandler(services));
+    }
+}

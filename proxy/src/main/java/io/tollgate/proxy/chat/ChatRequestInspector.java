@@ -1,0 +1,388 @@
+package io.tollgate.proxy.chat;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.async.ByteBufferFeeder;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.tollgate.proxy.http.ApiError;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+
+/**
+ * Reads a chat request body as it streams in, with jackson-core's non-blocking parser, and
+ * rewrites it on its way upstream without ever holding more than it must.
+ *
+ * <p>It learns {@code model}, {@code stream}, {@code stream_options} and {@code max_tokens}
+ * from the bytes as they pass. Bytes before {@code model} wait (the route is not known yet);
+ * after it they flow as soon as they are parsed. The rewrite is three edits: the model name
+ * becomes the route's upstream name, {@code stream_options.include_usage} is forced on so the
+ * upstream reports usage, and a streaming request without {@code stream_options} gets one
+ * appended. The root object's closing brace is always held back, so the upstream never sees a
+ * complete request until the caller releases the tail with {@link #drainTail}.
+ */
+public final class ChatRequestInspector implements AutoCloseable {
+
+    private static final JsonFactory JSON = new JsonFactory();
+    private static final byte[] INCLUDE_USAGE_MEMBER =
+            ",\"stream_options\":{\"include_usage\":true}".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CLOSE_BRACE = {'}'};
+
+    /** A replacement of input bytes [start, end); {@code replacement} is null while still unknown. */
+    private static final class Edit {
+        final long start;
+        long end = -1;
+        byte[] replacement;
+
+        Edit(long start) {
+            this.start = start;
+        }
+
+        boolean resolved() {
+            return replacement != null;
+        }
+    }
+
+    private final JsonParser parser;
+    private final ByteBufferFeeder feeder;
+    private final CompositeByteBuf pending;
+    private final ArrayDeque<Edit> edits = new ArrayDeque<>();
+
+    private long emitted;          // absolute offset of pending's reader index
+    private long fed;              // bytes fed so far
+    private long parsedEnd;        // end of the last complete token: nothing later may leave
+    private int depth;
+    private boolean rootClosed;
+    private long rootEnd = -1;     // offset of the root's closing brace
+    private boolean finished;
+
+    private String field;          // the top-level member whose value is being read
+    private String model;
+    private Edit modelEdit;
+    private Boolean stream;
+    private Long maxTokens;
+    private boolean messagesSeen;
+
+    private Edit streamOptionsEdit;
+    private ByteArrayOutputStream streamOptionsBytes;
+    private JsonGenerator streamOptionsCopy;
+    private boolean inIncludeUsage;
+    private boolean clientIncludeUsage;
+
+    public ChatRequestInspector(ByteBufAllocator alloc) {
+        try {
+            this.parser = JSON.createNonBlockingByteBufferParser();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        this.feeder = (ByteBufferFeeder) parser.getNonBlockingInputFeeder();
+        this.pending = alloc.compositeBuffer(Integer.MAX_VALUE);
+    }
+
+    /** Parses the next piece of the body. The inspector keeps its own reference to the bytes. */
+    public void feed(ByteBuf chunk) throws InvalidRequestException {
+        int n = chunk.readableBytes();
+        if (n == 0) {
+            return;
+        }
+        pending.addComponent(true, chunk.retainedSlice());
+        try {
+            feeder.feedInput(chunk.nioBuffer());
+            fed += n;
+            readTokens();
+        } catch (JsonProcessingException e) {
+            throw new InvalidRequestException(ApiError.INVALID_REQUEST,
+                    "request body is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new InvalidRequestException(ApiError.INVALID_REQUEST, "request body could not be read");
+        }
+    }
+
+    /** The body is complete: checks what must be there. */
+    public void finish() throws InvalidRequestException {
+        finished = true;
+        try {
+            feeder.endOfInput();
+            readTokens();
+        } catch (JsonProcessingException e) {
+            throw new InvalidRequestException(ApiError.INVALID_REQUEST,
+                    "request body is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new InvalidRequestException(ApiError.INVALID_REQUEST, "request body could not be read");
+        }
+        if (fed == 0) {
+            throw new InvalidRequestException(ApiError.INVALID_REQUEST, "request body must be a JSON object");
+        }
+        if (!rootClosed) {
+            throw new InvalidRequestException(ApiError.INVALID_REQUEST,
+                    "request body is not valid JSON: unexpected end of input");
+        }
+        if (model == null || model.isEmpty()) {
+            throw new InvalidRequestException(ApiError.MODEL_REQUIRED, "you must provide a model parameter");
+        }
+        if (!messagesSeen) {
+            throw new InvalidRequestException(ApiError.MESSAGES_REQUIRED, "you must provide a messages parameter");
+        }
+    }
+
+    private void readTokens() throws IOException, InvalidRequestException {
+        JsonToken t;
+        while ((t = parser.nextToken()) != null && t != JsonToken.NOT_AVAILABLE) {
+            long end = parser.currentLocation().getByteOffset();
+            onToken(t, end);
+            parsedEnd = end;
+        }
+    }
+
+    private void onToken(JsonToken t, long end) throws IOException, InvalidRequestException {
+        if (rootClosed) {
+            throw new InvalidRequestException(ApiError.INVALID_REQUEST,
+                    "request body is not valid JSON: data after the root object");
+        }
+        if (depth == 0) {
+            if (t != JsonToken.START_OBJECT) {
+                throw new InvalidRequestException(ApiError.INVALID_REQUEST, "request body must be a JSON object");
+            }
+            depth = 1;
+            return;
+        }
+        if (depth == 1) {
+            switch (t) {
+                case FIELD_NAME -> field = parser.currentName();
+                case END_OBJECT -> {
+                    depth = 0;
+                    rootClosed = true;
+                    rootEnd = end - 1;
+                }
+                default -> onTopLevelValue(t, end);
+            }
+            return;
+        }
+        // Inside a nested value of a top-level member.
+        if (streamOptionsCopy != null) {
+            copyStreamOptions(t, end);
+        }
+        if (t.isStructStart()) {
+            depth++;
+        } else if (t.isStructEnd()) {
+            depth--;
+        }
+    }
+
+    private void onTopLevelValue(JsonToken t, long end) throws IOException, InvalidRequestException {
+        switch (field) {
+            case "model" -> {
+                if (t != JsonToken.VALUE_STRING) {
+                    throw wrongType("model", "a string");
+                }
+                if (model != null) {
+                    throw new InvalidRequestException(ApiError.INVALID_REQUEST, "duplicate field: model");
+                }
+                model = parser.getText();
+                modelEdit = new Edit(valueStart());
+                modelEdit.end = end;
+                edits.add(modelEdit);
+            }
+            case "stream" -> {
+                if (t == JsonToken.VALUE_TRUE || t == JsonToken.VALUE_FALSE) {
+                    stream = t == JsonToken.VALUE_TRUE;
+                } else if (t != JsonToken.VALUE_NULL) {
+                    throw wrongType("stream", "a boolean");
+                }
+            }
+            case "max_tokens", "max_completion_tokens" -> {
+                if (t == JsonToken.VALUE_NUMBER_INT) {
+                    long v = parser.getValueAsLong(-1);
+                    if (v < 0 || parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+                        throw new InvalidRequestException(ApiError.INVALID_REQUEST,
+                                field + " must be a non-negative integer");
+                    }
+                    maxTokens = maxTokens == null ? v : Math.min(maxTokens, v);
+                } else if (t != JsonToken.VALUE_NULL) {
+                    throw wrongType(field, "an integer");
+                }
+            }
+            case "messages" -> {
+                if (t != JsonToken.START_ARRAY) {
+                    throw wrongType("messages", "an array");
+                }
+                messagesSeen = true;
+            }
+            case "stream_options" -> {
+                if (t == JsonToken.START_OBJECT) {
+                    if (streamOptionsEdit != null) {
+                        throw new InvalidRequestException(ApiError.INVALID_REQUEST, "duplicate field: stream_options");
+                    }
+                    streamOptionsEdit = new Edit(valueStart());
+                    edits.add(streamOptionsEdit);
+                    streamOptionsBytes = new ByteArrayOutputStream(64);
+                    streamOptionsCopy = JSON.createGenerator(streamOptionsBytes);
+                    streamOptionsCopy.writeStartObject();
+                } else if (t != JsonToken.VALUE_NULL) {
+                    throw wrongType("stream_options", "an object");
+                }
+            }
+            default -> {
+            }
+        }
+        if (t.isStructStart()) {
+            depth++;
+        }
+    }
+
+    /** Copies stream_options token by token, leaving out the client's include_usage. */
+    private void copyStreamOptions(JsonToken t, long end) throws IOException, InvalidRequestException {
+        if (inIncludeUsage) {
+            inIncludeUsage = false;
+            if (t == JsonToken.VALUE_TRUE || t == JsonToken.VALUE_FALSE || t == JsonToken.VALUE_NULL) {
+                clientIncludeUsage = t == JsonToken.VALUE_TRUE;
+                return;
+            }
+            throw wrongType("stream_options.include_usage", "a boolean");
+        }
+        if (depth == 2 && t == JsonToken.FIELD_NAME && "include_usage".equals(parser.currentName())) {
+            inIncludeUsage = true;
+            return;
+        }
+        if (depth == 2 && t == JsonToken.END_OBJECT) {
+            streamOptionsCopy.writeBooleanField("include_usage", true);
+            streamOptionsCopy.writeEndObject();
+            streamOptionsCopy.close();
+            streamOptionsEdit.end = end;
+            streamOptionsEdit.replacement = streamOptionsBytes.toByteArray();
+            streamOptionsCopy = null;
+            streamOptionsBytes = null;
+            return;
+        }
+        streamOptionsCopy.copyCurrentEvent(parser);
+    }
+
+    private InvalidRequestException wrongType(String name, String expected) {
+        return new InvalidRequestException(ApiError.INVALID_REQUEST, name + " must be " + expected);
+    }
+
+    /** Where the value after the member name just parsed starts: past blanks and the colon. */
+    private long valueStart() {
+        long pos = parsedEnd;
+        int base = pending.readerIndex();
+        while (pos < fed) {
+            byte b = pending.getByte(base + (int) (pos - emitted));
+            if (b != ' ' && b != '\t' && b != '\n' && b != '\r' && b != ':') {
+                return pos;
+            }
+            pos++;
+        }
+        return pos;
+    }
+
+    /** The model the client asked for, once parsed; null before. */
+    public String model() {
+        return model;
+    }
+
+    /** Whether the client asked for a stream; null when not (yet) said. */
+    public boolean stream() {
+        return Boolean.TRUE.equals(stream);
+    }
+
+    /** max_tokens or max_completion_tokens (the smaller), or null. */
+    public Long maxTokens() {
+        return maxTokens;
+    }
+
+    /** Whether the client itself asked for the usage chunk of a stream. */
+    public boolean clientIncludeUsage() {
+        return clientIncludeUsage;
+    }
+
+    public long bodyBytes() {
+        return fed;
+    }
+
+    /** Sets the name the upstream knows the model by; until then nothing can be drained. */
+    public void rewriteModel(String upstreamModel) {
+        if (modelEdit == null || modelEdit.resolved()) {
+            throw new IllegalStateException("model not parsed yet or already rewritten");
+        }
+        modelEdit.replacement = JsonStringEncoder.getInstance().quoteAsUTF8(upstreamModel);
+        byte[] quoted = new byte[modelEdit.replacement.length + 2];
+        quoted[0] = '"';
+        System.arraycopy(modelEdit.replacement, 0, quoted, 1, modelEdit.replacement.length);
+        quoted[quoted.length - 1] = '"';
+        modelEdit.replacement = quoted;
+    }
+
+    /** The rewritten bytes that may go upstream now; never the root's closing brace. */
+    public ByteBuf drainReady(ByteBufAllocator alloc) {
+        long limit = parsedEnd;
+        if (rootEnd >= 0) {
+            limit = Math.min(limit, rootEnd);
+        }
+        for (Edit e : edits) {
+            if (!e.resolved()) {
+                limit = Math.min(limit, e.start);
+                break;
+            }
+        }
+        return drainTo(alloc, limit, null);
+    }
+
+    /** After {@link #finish}: everything left, with a stream_options member added when needed. */
+    public ByteBuf drainTail(ByteBufAllocator alloc) {
+        if (!finished || !rootClosed || !modelEdit.resolved()) {
+            throw new IllegalStateException("the body is not complete or not routed");
+        }
+        boolean addUsage = stream() && streamOptionsEdit == null;
+        ByteBuf out = drainTo(alloc, rootEnd, addUsage ? INCLUDE_USAGE_MEMBER : null);
+        CompositeByteBuf composite = out instanceof CompositeByteBuf c ? c : alloc.compositeBuffer().addComponent(true, out);
+        composite.addComponent(true, Unpooled.wrappedBuffer(CLOSE_BRACE));
+        pending.skipBytes(pending.readableBytes());
+        emitted = fed;
+        return composite;
+    }
+
+    private ByteBuf drainTo(ByteBufAllocator alloc, long limit, byte[] suffix) {
+        CompositeByteBuf out = alloc.compositeBuffer(Integer.MAX_VALUE);
+        while (!edits.isEmpty() && edits.peek().resolved() && edits.peek().start < limit) {
+            Edit e = edits.poll();
+            takeInput(out, e.start);
+            out.addComponent(true, Unpooled.wrappedBuffer(e.replacement));
+            pending.skipBytes((int) (e.end - emitted));
+            emitted = e.end;
+        }
+        takeInput(out, limit);
+        if (suffix != null) {
+            out.addComponent(true, Unpooled.wrappedBuffer(suffix));
+        }
+        pending.discardReadComponents();
+        return out;
+    }
+
+    private void takeInput(CompositeByteBuf out, long until) {
+        if (until > emitted) {
+            out.addComponent(true, pending.readRetainedSlice((int) (until - emitted)));
+            emitted = until;
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            parser.close();
+        } catch (IOException ignored) {
+            // nothing to free but the buffers below
+        }
+        if (pending.refCnt() > 0) {
+            pending.release();
+        }
+    }
+}

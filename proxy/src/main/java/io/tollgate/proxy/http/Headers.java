@@ -1,0 +1,59 @@
+package io.tollgate.proxy.http;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
+
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Set;
+
+/** Header names of our own, and the hop-by-hop rules of RFC 9110 section 7.6.1. */
+public final class Headers {
+
+    public static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
+    public static final AsciiString X_API_KEY = AsciiString.cached("x-api-key");
+
+    private static final Set<AsciiString> HOP_BY_HOP = Set.of(
+            HttpHeaderNames.CONNECTION,
+            HttpHeaderNames.KEEP_ALIVE,
+            HttpHeaderNames.PROXY_AUTHENTICATE,
+            HttpHeaderNames.PROXY_AUTHORIZATION,
+            HttpHeaderNames.TE,
+            HttpHeaderNames.TRAILER,
+            HttpHeaderNames.TRANSFER_ENCODING,
+            HttpHeaderNames.UPGRADE,
+            AsciiString.cached("proxy-connection"));
+
+    private Headers() {
+    }
+
+    /**
+     * Copies end-to-end headers from {@code from} to {@code to}: hop-by-hop headers, those named in
+     * Connection, and the names in {@code skip} (lower case) are left out.
+     */
+    public static void copyEndToEnd(HttpHeaders from, HttpHeaders to, Set<AsciiString> skip) {
+        Set<String> namedInConnection = null;
+        for (String v : from.getAll(HttpHeaderNames.CONNECTION)) {
+            for (String token : v.split(",")) {
+                String t = token.trim().toLowerCase();
+                if (!t.isEmpty()) {
+                    if (namedInConnection == null) {
+                        namedInConnection = new java.util.HashSet<>();
+                    }
+                    namedInConnection.add(t);
+                }
+            }
+        }
+        Iterator<Map.Entry<CharSequence, CharSequence>> it = from.iteratorCharSequence();
+        while (it.hasNext()) {
+            Map.Entry<CharSequence, CharSequence> e = it.next();
+            AsciiString name = AsciiString.of(e.getKey()).toLowerCase();
+            if (HOP_BY_HOP.contains(name) || skip.contains(name)
+                    || (namedInConnection != null && namedInConnection.contains(name.toString()))) {
+                continue;
+            }
+            to.add(name, e.getValue());
+        }
+    }
+}

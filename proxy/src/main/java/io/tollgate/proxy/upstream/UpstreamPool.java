@@ -1,0 +1,122 @@
+package io.tollgate.proxy.upstream;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Keep-alive upstream connections of one event loop, per upstream address. Every exchange's
+ * upstream channel lives on its client's loop, so this pool is plain fields with no locks, and
+ * a connection is only ever touched by one thread.
+ */
+public final class UpstreamPool {
+
+    public static final String CODEC = "codec";
+    public static final String BACKEND = "backend";
+    private static final AttributeKey<ScheduledFuture<?>> IDLE_CLOSE = AttributeKey.valueOf("tollgate.idleClose");
+
+    private final EventLoop loop;
+    private final Class<? extends Channel> channelClass;
+    private final SslContext ssl;
+    private final int connectTimeoutMillis;
+    private final long idleNanos;
+    private final int maxIdlePerTarget;
+    private final Map<UpstreamTarget, ArrayDeque<Channel>> idle = new HashMap<>();
+
+    public UpstreamPool(EventLoop loop, Class<? extends Channel> channelClass, SslContext ssl,
+                        Duration connectTimeout, Duration idleTimeout, int maxIdlePerTarget) {
+        this.loop = loop;
+        this.channelClass = channelClass;
+        this.ssl = ssl;
+        this.connectTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis());
+        this.idleNanos = idleTimeout.toNanos();
+        this.maxIdlePerTarget = maxIdlePerTarget;
+    }
+
+    /**
+     * A connection to {@code target} whose pipeline ends in a {@link BackendHandler}: an idle one
+     * that is still open, or a new one. Must be called on this pool's loop.
+     */
+    public Future<Channel> acquire(UpstreamTarget target) {
+        assert loop.inEventLoop();
+        Promise<Channel> promise = loop.newPromise();
+        ArrayDeque<Channel> q = idle.get(target);
+        while (q != null && !q.isEmpty()) {
+            Channel ch = q.pollLast();       // most recently used first: the likeliest to be alive
+            ScheduledFuture<?> closer = ch.attr(IDLE_CLOSE).getAndSet(null);
+            if (closer != null) {
+                closer.cancel(false);
+            }
+            if (ch.isActive() && ch.pipeline().get(BackendHandler.class) != null) {
+                return promise.setSuccess(ch);
+            }
+            ch.close();
+        }
+        Bootstrap b = new Bootstrap()
+                .group(loop)
+                .channel(channelClass)
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
+                .handler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ChannelPipeline p = ch.pipeline();
+                        if (target.tls()) {
+                            p.addLast("tls", ssl.newHandler(ch.alloc(), target.host(), target.port()));
+                        }
+                        p.addLast(CODEC, new HttpClientCodec(4096, 16 * 1024, 64 * 1024));
+                        p.addLast(BACKEND, new BackendHandler());
+                    }
+                });
+        ChannelFuture connect = b.connect(target.host(), target.port());
+        connect.addListener(f -> {
+            if (f.isSuccess()) {
+                promise.trySuccess(connect.channel());
+            } else {
+                promise.tryFailure(f.cause());
+            }
+        });
+        return promise;
+    }
+
+    /**
+     * Gives back a connection whose last exchange finished cleanly (request sent whole, response
+     * read whole, keep-alive). Anything else must be closed by the caller, never pooled.
+     */
+    public void release(UpstreamTarget target, Channel ch) {
+        assert loop.inEventLoop();
+        ch.pipeline().get(BackendHandler.class).detach();
+        if (!ch.isActive()) {
+            return;
+        }
+        ArrayDeque<Channel> q = idle.computeIfAbsent(target, t -> new ArrayDeque<>());
+        if (q.size() >= maxIdlePerTarget) {
+            ch.close();
+            return;
+        }
+        q.addLast(ch);
+        ch.attr(IDLE_CLOSE).set(loop.schedule(() -> {
+            q.remove(ch);
+            ch.close();
+        }, idleNanos, TimeUnit.NANOSECONDS));
+        ch.closeFuture().addListener(f -> q.remove(ch));
+    }
+}
