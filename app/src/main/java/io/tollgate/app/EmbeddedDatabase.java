@@ -78,8 +78,20 @@ public final class EmbeddedDatabase implements AutoCloseable {
             db.createDatabase();
             return db;
         } catch (IOException | RuntimeException e) {
+            String hint = refusedRoot(log)
+                    ? "; PostgreSQL does not run as root, and a user namespace (unshare -U) is not available here:"
+                    + " run Tollgate as another user or set TOLLGATE_DATABASE_URL"
+                    : "";
             throw new IllegalStateException("embedded PostgreSQL in " + directory + " did not start: " + e.getMessage()
-                    + " (its log: " + log + ")", e);
+                    + " (its log: " + log + ")" + hint, e);
+        }
+    }
+
+    private static boolean refusedRoot(Path log) {
+        try {
+            return Files.readString(log).contains("cannot be run as root");
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 

@@ -83,14 +83,16 @@ final class Launcher implements AutoCloseable {
         TollgateConfig.AdminSettings settings = config.admin();
         AdminServer admin = AdminServer.start(new AdminServer.Config(settings.host(), settings.port(), token), database());
         started.push(new Part("admin API", admin));
-        out.println("admin     http://" + settings.host() + ":" + admin.port() + "/admin/v1  (Bearer admin token)");
+        out.println("admin     listening on " + settings.host() + ":" + admin.port()
+                + "   " + url(settings.host(), admin.port()) + "/admin/v1");
         return admin;
     }
 
     synchronized ProxyServer startProxy() {
         ProxyServer proxy = ProxyServer.start(config.proxy().toProxyConfig(), database());
         started.push(new Part("proxy", proxy));
-        out.println("proxy     http://" + config.proxy().host() + ":" + proxy.port() + "/v1  (OpenAI-compatible API)");
+        out.println("proxy     listening on " + config.proxy().host() + ":" + proxy.port()
+                + "   " + url(config.proxy().host(), proxy.port()) + "/v1");
         return proxy;
     }
 
@@ -137,6 +139,15 @@ final class Launcher implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the data dir " + config.dataDir().toAbsolutePath(), e);
         }
+    }
+
+    /** How a client on this machine reaches a server bound to {@code host}. */
+    static String url(String host, int port) {
+        String reachable = switch (host) {
+            case "0.0.0.0", "::", "[::]", "" -> "localhost";
+            default -> host.contains(":") ? "[" + host + "]" : host;
+        };
+        return "http://" + reachable + ":" + port;
     }
 
     /** A JDBC URL fit to print: the query string may carry a password. */
