@@ -1,0 +1,231 @@
+package io.tollgate.app;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.tollgate.app.TollgateConfig.AdminSettings;
+import io.tollgate.app.TollgateConfig.DatabaseSettings;
+import io.tollgate.app.TollgateConfig.MetricsSettings;
+import io.tollgate.app.TollgateConfig.ProxySettings;
+import io.tollgate.app.TollgateConfig.RedisSettings;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds the {@link TollgateConfig}: defaults, then the YAML file, then the environment, each
+ * overriding the one before. The environment is passed in, so tests need no real variables.
+ */
+public final class ConfigLoader {
+
+    public static final String DATABASE_URL = "TOLLGATE_DATABASE_URL";
+    public static final String DATABASE_USER = "TOLLGATE_DATABASE_USER";
+    public static final String DATABASE_PASSWORD = "TOLLGATE_DATABASE_PASSWORD";
+    public static final String REDIS_URL = "TOLLGATE_REDIS_URL";
+    public static final String ADMIN_TOKEN = "TOLLGATE_ADMIN_TOKEN";
+    public static final String DATA_DIR = "TOLLGATE_DATA_DIR";
+    public static final String PROXY_PORT = "TOLLGATE_PROXY_PORT";
+    public static final String ADMIN_PORT = "TOLLGATE_ADMIN_PORT";
+    public static final String METRICS_PORT = "TOLLGATE_METRICS_PORT";
+
+    private ConfigLoader() {
+    }
+
+    /**
+     * @param file the YAML file, or null for none
+     * @param env  the environment ({@code System.getenv()} in production)
+     */
+    public static TollgateConfig load(Path file, Map<String, String> env) {
+        JsonNode root = file == null ? null : readYaml(file);
+        return build(root, file == null ? "configuration" : file.toString(), env);
+    }
+
+    /** The same from YAML text; {@code source} names it in error messages. */
+    public static TollgateConfig load(String yaml, String source, Map<String, String> env) {
+        try {
+            return build(yamlMapper().readTree(yaml), source, env);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new ConfigException("cannot parse " + source + ": " + e.getOriginalMessage(), e);
+        }
+    }
+
+    private static JsonNode readYaml(Path file) {
+        try {
+            return yamlMapper().readTree(Files.readString(file));
+        } catch (NoSuchFileException e) {
+            throw new ConfigException("config file not found: " + file);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new ConfigException("cannot parse " + file + ": " + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config file " + file + ": " + e, e);
+        }
+    }
+
+    private static ObjectMapper yamlMapper() {
+        ObjectMapper mapper = new ObjectMapper(new YAMLFactory());
+        // A key written twice is a mistake, not "the last one wins".
+        mapper.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+        return mapper;
+    }
+
+    private static TollgateConfig build(JsonNode root, String source, Map<String, String> env) {
+        Section top = Section.root(root, source);
+        top.allow("database", "redis", "data_dir", "proxy", "admin", "metrics");
+
+        Section db = top.section("database");
+        db.allow("url", "user", "password", "pool_size");
+        DatabaseSettings database = new DatabaseSettings(
+                env(env, DATABASE_URL, db.string("url", null)),
+                env(env, DATABASE_USER, db.string("user", null)),
+                env(env, DATABASE_PASSWORD, db.string("password", null)),
+                db.integer("pool_size", DatabaseSettings.DEFAULT_POOL_SIZE));
+
+        Section redisSection = top.section("redis");
+        redisSection.allow("url");
+        RedisSettings redis = RedisSettings.parse(env(env, REDIS_URL, redisSection.string("url", null)));
+
+        Path dataDir = Path.of(env(env, DATA_DIR, top.string("data_dir", TollgateConfig.DEFAULT_DATA_DIR.toString())));
+
+        ProxySettings pd = ProxySettings.DEFAULTS;
+        Section p = top.section("proxy");
+        p.allow("host", "port", "max_body_bytes", "connect_timeout_ms", "first_byte_timeout_ms", "idle_timeout_ms");
+        ProxySettings proxy = new ProxySettings(
+                p.string("host", pd.host()),
+                envPort(env, PROXY_PORT, p.port("port", pd.port())),
+                p.integer("max_body_bytes", pd.maxBodyBytes()),
+                p.millis("connect_timeout_ms", pd.connectTimeout()),
+                p.millis("first_byte_timeout_ms", pd.firstByteTimeout()),
+                p.millis("idle_timeout_ms", pd.idleTimeout()));
+
+        AdminSettings ad = AdminSettings.DEFAULTS;
+        Section a = top.section("admin");
+        a.allow("host", "port", "token");
+        AdminSettings admin = new AdminSettings(
+                a.string("host", ad.host()),
+                envPort(env, ADMIN_PORT, a.port("port", ad.port())),
+                env(env, ADMIN_TOKEN, a.string("token", null)));
+
+        Section m = top.section("metrics");
+        m.allow("port");
+        MetricsSettings metrics = new MetricsSettings(envPort(env, METRICS_PORT, m.port("port", MetricsSettings.DEFAULT_PORT)));
+
+        return new TollgateConfig(database, redis, dataDir, proxy, admin, metrics);
+    }
+
+    /** A variable that is unset or blank leaves the file's value in place. */
+    private static String env(Map<String, String> env, String name, String fallback) {
+        String value = env.get(name);
+        return value == null || value.isBlank() ? fallback : value.strip();
+    }
+
+    private static int envPort(Map<String, String> env, String name, int fallback) {
+        String value = env(env, name, null);
+        return value == null ? fallback : parsePort(value, name);
+    }
+
+    static int parsePort(String value, String what) {
+        try {
+            int port = Integer.parseInt(value.strip());
+            if (port >= 0 && port <= 65535) {
+                return port;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new ConfigException(what + " must be a port number (0-65535) but was '" + value + "'");
+    }
+
+    /** One mapping of the YAML file, with the dotted path of its keys for error messages. */
+    private record Section(JsonNode node, String path, String source) {
+
+        static Section root(JsonNode node, String source) {
+            if (node != null && !node.isMissingNode() && !node.isNull() && !node.isObject()) {
+                throw new ConfigException(source + ": the top level must be a mapping of keys, not " + kind(node));
+            }
+            return new Section(node, "", source);
+        }
+
+        void allow(String... keys) {
+            if (node == null || node.isNull() || node.isMissingNode()) {
+                return;
+            }
+            List<String> known = List.of(keys);
+            List<String> unknown = new ArrayList<>();
+            node.fieldNames().forEachRemaining(name -> {
+                if (!known.contains(name)) {
+                    unknown.add(name);
+                }
+            });
+            if (!unknown.isEmpty()) {
+                String where = path.isEmpty() ? "at the top level" : "under " + path;
+                throw new ConfigException(source + ": unknown key '" + key(unknown.getFirst()) + "' ("
+                        + "known keys " + where + ": " + String.join(", ", known) + ")");
+            }
+        }
+
+        Section section(String name) {
+            JsonNode child = value(name);
+            if (child != null && !child.isObject()) {
+                throw new ConfigException(source + ": '" + key(name) + "' must be a mapping of keys, not " + kind(child));
+            }
+            return new Section(child, key(name), source);
+        }
+
+        String string(String name, String fallback) {
+            JsonNode v = value(name);
+            if (v == null) {
+                return fallback;
+            }
+            if (!v.isValueNode()) {
+                throw new ConfigException(source + ": '" + key(name) + "' must be a single value, not " + kind(v));
+            }
+            String text = v.asText();
+            return text.isBlank() ? fallback : text.strip();
+        }
+
+        int integer(String name, int fallback) {
+            JsonNode v = value(name);
+            if (v == null) {
+                return fallback;
+            }
+            if (!v.isIntegralNumber() || !v.canConvertToInt()) {
+                throw new ConfigException(source + ": '" + key(name) + "' must be a whole number but was " + v);
+            }
+            return v.intValue();
+        }
+
+        int port(String name, int fallback) {
+            JsonNode v = value(name);
+            return v == null ? fallback : parsePort(v.asText(), source + ": '" + key(name) + "'");
+        }
+
+        Duration millis(String name, Duration fallback) {
+            JsonNode v = value(name);
+            return v == null ? fallback : Duration.ofMillis(integer(name, 0));
+        }
+
+        /** The child, or null when it is absent or written as an empty value. */
+        private JsonNode value(String name) {
+            if (node == null) {
+                return null;
+            }
+            JsonNode v = node.get(name);
+            return v == null || v.isNull() || v.isMissingNode() ? null : v;
+        }
+
+        private String key(String name) {
+            return path.isEmpty() ? name : path + "." + name;
+        }
+
+        private static String kind(JsonNode v) {
+            return v.isObject() ? "a mapping" : v.isArray() ? "a list" : "'" + v.asText() + "'";
+        }
+    }
+}

@@ -1,0 +1,166 @@
+package io.tollgate.app;
+
+import io.tollgate.admin.AdminServer;
+import io.tollgate.proxy.ProxyServer;
+import io.tollgate.schema.Database;
+import org.flywaydb.core.api.output.MigrateResult;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The running parts of one Tollgate process. Each part is closed in the reverse order of its
+ * start: proxy, admin, database pool, embedded PostgreSQL, so nothing loses what it depends on
+ * while it still serves.
+ */
+final class Launcher implements AutoCloseable {
+
+    private record Part(String name, AutoCloseable closeable) {
+    }
+
+    private final TollgateConfig config;
+    private final PrintStream out;
+    private final PrintStream err;
+    private final Deque<Part> started = new ArrayDeque<>();
+    private final CountDownLatch closed = new CountDownLatch(1);
+    private final Thread shutdownHook = new Thread(this::close, "tollgate-shutdown");
+    private Database database;
+
+    Launcher(TollgateConfig config, PrintStream out, PrintStream err) {
+        this.config = config;
+        this.out = out;
+        this.err = err;
+        // SIGTERM and Ctrl-C close everything in order, as a normal exit does.
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
+    }
+
+    TollgateConfig config() {
+        return config;
+    }
+
+    /**
+     * Connects to the configured PostgreSQL, or starts the embedded one, and applies the pending
+     * migrations.
+     */
+    synchronized MigrateResult openDatabase() {
+        createDataDir();
+        TollgateConfig.DatabaseSettings settings = config.database();
+        Database.Config dbConfig;
+        if (settings.embedded()) {
+            out.println("starting embedded PostgreSQL in " + config.dataDir().resolve("pg").toAbsolutePath() + " …");
+            EmbeddedDatabase embedded = EmbeddedDatabase.start(config.dataDir());
+            started.push(new Part("embedded PostgreSQL", embedded));
+            out.println("database  embedded PostgreSQL on localhost:" + embedded.port()
+                    + " (database " + EmbeddedDatabase.DATABASE + ", user postgres)");
+            dbConfig = new Database.Config(embedded.jdbcUrl(), null, null, settings.poolSize());
+        } else {
+            out.println("database  " + withoutQuery(settings.url()));
+            dbConfig = new Database.Config(settings.url(), settings.user(), settings.password(), settings.poolSize());
+        }
+        database = Database.open(dbConfig);
+        started.push(new Part("database pool", database));
+        try {
+            return database.migrate();
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("cannot migrate the database at " + withoutQuery(dbConfig.url()) + ": "
+                    + rootMessage(e), e);
+        }
+    }
+
+    synchronized Database database() {
+        if (database == null) {
+            throw new IllegalStateException("the database is not open");
+        }
+        return database;
+    }
+
+    synchronized AdminServer startAdmin(String token) {
+        TollgateConfig.AdminSettings settings = config.admin();
+        AdminServer admin = AdminServer.start(new AdminServer.Config(settings.host(), settings.port(), token), database());
+        started.push(new Part("admin API", admin));
+        out.println("admin     listening on " + settings.host() + ":" + admin.port()
+                + "   " + url(settings.host(), admin.port()) + "/admin/v1");
+        return admin;
+    }
+
+    synchronized ProxyServer startProxy() {
+        ProxyServer proxy = ProxyServer.start(config.proxy().toProxyConfig(), database());
+        started.push(new Part("proxy", proxy));
+        out.println("proxy     listening on " + config.proxy().host() + ":" + proxy.port()
+                + "   " + url(config.proxy().host(), proxy.port()) + "/v1");
+        return proxy;
+    }
+
+    /** Blocks until {@link #close()} has run, from the shutdown hook or elsewhere. */
+    void awaitClose() throws InterruptedException {
+        closed.await();
+    }
+
+    /** Closes every part started, newest first; safe to call more than once and from any thread. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            boolean serving = started.stream().anyMatch(p -> p.closeable() instanceof ProxyServer
+                    || p.closeable() instanceof AdminServer);
+            if (serving) {
+                out.println("stopping …");
+            }
+            while (!started.isEmpty()) {
+                Part part = started.pop();
+                try {
+                    part.closeable().close();
+                } catch (Exception e) {
+                    err.println("error closing " + part.name() + ": " + rootMessage(e));
+                }
+            }
+            database = null;
+            if (serving) {
+                out.println("stopped");
+            }
+        }
+        closed.countDown();
+        if (Thread.currentThread() != shutdownHook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running or about to; it finds nothing left to close
+            }
+        }
+    }
+
+    private void createDataDir() {
+        try {
+            Files.createDirectories(config.dataDir());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the data dir " + config.dataDir().toAbsolutePath(), e);
+        }
+    }
+
+    /** How a client on this machine reaches a server bound to {@code host}. */
+    static String url(String host, int port) {
+        String reachable = switch (host) {
+            case "0.0.0.0", "::", "[::]", "" -> "localhost";
+            default -> host.contains(":") ? "[" + host + "]" : host;
+        };
+        return "http://" + reachable + ":" + port;
+    }
+
+    /** A JDBC URL fit to print: the query string may carry a password. */
+    static String withoutQuery(String url) {
+        int q = url.indexOf('?');
+        return q < 0 ? url : url.substring(0, q);
+    }
+
+    static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.toString() : t.getMessage();
+    }
+}

@@ -1,0 +1,251 @@
+package io.tollgate.app;
+
+import io.tollgate.proxy.ProxyConfig;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Everything one Tollgate process is configured by, built once at start-up by {@link ConfigLoader}
+ * from the YAML file and the environment.
+ *
+ * @param dataDir where the embedded database, the admin token, the demo key and the local journal live
+ */
+public record TollgateConfig(
+        DatabaseSettings database,
+        RedisSettings redis,
+        Path dataDir,
+        ProxySettings proxy,
+        AdminSettings admin,
+        MetricsSettings metrics) {
+
+    public static final Path DEFAULT_DATA_DIR = Path.of("data");
+
+    public TollgateConfig {
+        Objects.requireNonNull(database, "database");
+        Objects.requireNonNull(redis, "redis");
+        Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(proxy, "proxy");
+        Objects.requireNonNull(admin, "admin");
+        Objects.requireNonNull(metrics, "metrics");
+    }
+
+    /** Every default: embedded PostgreSQL and the in-process limiter under {@code ./data}. */
+    public static TollgateConfig defaults() {
+        return new TollgateConfig(DatabaseSettings.EMBEDDED, RedisSettings.IN_PROCESS, DEFAULT_DATA_DIR,
+                ProxySettings.DEFAULTS, AdminSettings.DEFAULTS, MetricsSettings.DEFAULTS);
+    }
+
+    /**
+     * @param url      {@code jdbc:postgresql://…}, or null for the embedded PostgreSQL under the data dir
+     * @param user     null when the URL carries it (or for the embedded database)
+     * @param password null when the URL carries it (or for the embedded database)
+     * @param poolSize connections in the pool this process keeps
+     */
+    public record DatabaseSettings(String url, String user, String password, int poolSize) {
+
+        public static final int DEFAULT_POOL_SIZE = 10;
+        public static final DatabaseSettings EMBEDDED = new DatabaseSettings(null, null, null, DEFAULT_POOL_SIZE);
+
+        public DatabaseSettings {
+            if (url != null && !url.startsWith("jdbc:postgresql:")) {
+                throw new ConfigException("database url must start with jdbc:postgresql: but was " + url);
+            }
+            if (poolSize <= 0) {
+                throw new ConfigException("database pool_size must be positive but was " + poolSize);
+            }
+        }
+
+        public boolean embedded() {
+            return url == null;
+        }
+
+        @Override
+        public String toString() {
+            // Never print the password, not even into a log line.
+            return "DatabaseSettings[url=" + (url == null ? "embedded" : url) + ", user=" + user
+                    + ", password=" + (password == null ? null : "***") + ", poolSize=" + poolSize + "]";
+        }
+    }
+
+    /**
+     * Where the shared rate-limit state lives.
+     *
+     * @param url     as configured ({@code redis://host:port} or {@code redis-cluster://host:port,host:port}),
+     *                or null for the in-process limiter
+     * @param cluster true for {@code redis-cluster://}
+     * @param nodes   the hosts named in the URL; empty for the in-process limiter
+     */
+    public record RedisSettings(String url, boolean cluster, List<HostPort> nodes) {
+
+        public static final int DEFAULT_PORT = 6379;
+        public static final RedisSettings IN_PROCESS = new RedisSettings(null, false, List.of());
+
+        public RedisSettings {
+            nodes = List.copyOf(nodes);
+            if (url != null && nodes.isEmpty()) {
+                throw new ConfigException("redis url names no host: " + url);
+            }
+        }
+
+        /** False means the in-process limiter (single node only). */
+        public boolean enabled() {
+            return url != null;
+        }
+
+        /**
+         * Reads {@code redis://[user:password@]host[:port][/db]}, {@code rediss://…} or
+         * {@code redis-cluster://host:port,host:port}; the port defaults to 6379.
+         */
+        public static RedisSettings parse(String url) {
+            if (url == null || url.isBlank()) {
+                return IN_PROCESS;
+            }
+            String trimmed = url.strip();
+            int schemeEnd = trimmed.indexOf("://");
+            if (schemeEnd < 0) {
+                throw new ConfigException("redis url must look like redis://host:port or "
+                        + "redis-cluster://host:port,host:port but was " + trimmed);
+            }
+            String scheme = trimmed.substring(0, schemeEnd);
+            boolean cluster = switch (scheme) {
+                case "redis", "rediss" -> false;
+                case "redis-cluster" -> true;
+                default -> throw new ConfigException("redis url scheme must be redis, rediss or redis-cluster but was "
+                        + scheme + " in " + trimmed);
+            };
+            String authority = trimmed.substring(schemeEnd + 3);
+            int pathStart = indexOfAny(authority, '/', '?');
+            if (pathStart >= 0) {
+                authority = authority.substring(0, pathStart);
+            }
+            authority = authority.substring(authority.lastIndexOf('@') + 1);   // drop user:password
+            List<HostPort> nodes = authority.isEmpty() ? List.of()
+                    : java.util.Arrays.stream(authority.split(",")).map(n -> HostPort.parse(n, trimmed)).toList();
+            if (!cluster && nodes.size() > 1) {
+                throw new ConfigException("redis:// names one host; use redis-cluster:// for several: " + trimmed);
+            }
+            return new RedisSettings(trimmed, cluster, nodes);
+        }
+
+        private static int indexOfAny(String s, char a, char b) {
+            for (int i = 0; i < s.length(); i++) {
+                if (s.charAt(i) == a || s.charAt(i) == b) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        @Override
+        public String toString() {
+            return "RedisSettings[url=" + (url == null ? "in-process" : url.replaceFirst("//[^@/]*@", "//***@"))
+                    + ", cluster=" + cluster + ", nodes=" + nodes + "]";
+        }
+    }
+
+    public record HostPort(String host, int port) {
+
+        static HostPort parse(String node, String url) {
+            String host = node;
+            int port = RedisSettings.DEFAULT_PORT;
+            int colon = node.lastIndexOf(':');
+            if (colon >= 0 && !node.endsWith("]")) {
+                host = node.substring(0, colon);
+                port = ConfigLoader.parsePort(node.substring(colon + 1), "port in redis url " + url);
+            }
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);                 // [::1]:6379
+            }
+            if (host.isBlank()) {
+                throw new ConfigException("empty host in redis url " + url);
+            }
+            return new HostPort(host, port);
+        }
+
+        @Override
+        public String toString() {
+            return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+        }
+    }
+
+    /**
+     * The public API server. Everything {@link ProxyConfig} holds beyond these keeps its default.
+     */
+    public record ProxySettings(
+            String host,
+            int port,
+            int maxBodyBytes,
+            Duration connectTimeout,
+            Duration firstByteTimeout,
+            Duration idleTimeout) {
+
+        public static final int DEFAULT_PORT = 8080;
+        public static final ProxySettings DEFAULTS = from(ProxyConfig.defaults().withHostPort("0.0.0.0", DEFAULT_PORT));
+
+        public ProxySettings {
+            Objects.requireNonNull(host, "proxy host");
+            requirePositive(maxBodyBytes, "proxy max_body_bytes");
+            requirePositive(connectTimeout, "proxy connect_timeout_ms");
+            requirePositive(firstByteTimeout, "proxy first_byte_timeout_ms");
+            requirePositive(idleTimeout, "proxy idle_timeout_ms");
+        }
+
+        static ProxySettings from(ProxyConfig c) {
+            return new ProxySettings(c.host(), c.port(), c.maxBodyBytes(),
+                    c.upstreamConnectTimeout(), c.upstreamFirstByteTimeout(), c.upstreamIdleTimeout());
+        }
+
+        /** What {@code ProxyServer.start} takes: the defaults with these settings applied. */
+        public ProxyConfig toProxyConfig() {
+            ProxyConfig d = ProxyConfig.defaults()
+                    .withHostPort(host, port)
+                    .withTimeouts(connectTimeout, firstByteTimeout, idleTimeout);
+            // ProxyConfig has no wither for the body limit.
+            return new ProxyConfig(d.host(), d.port(), d.ioThreads(), maxBodyBytes, d.maxHeaderBytes(),
+                    d.maxInitialLineBytes(), d.requestHeadTimeout(), d.upstreamConnectTimeout(),
+                    d.upstreamFirstByteTimeout(), d.upstreamIdleTimeout(), d.clientIdleTimeout(),
+                    d.poolIdleTimeout(), d.poolMaxIdlePerUpstream(), d.cacheRefreshInterval());
+        }
+    }
+
+    /** @param token the admin API's bearer token; null means the one kept in (or generated into) the data dir */
+    public record AdminSettings(String host, int port, String token) {
+
+        public static final int DEFAULT_PORT = 8081;
+        public static final AdminSettings DEFAULTS = new AdminSettings("0.0.0.0", DEFAULT_PORT, null);
+
+        public AdminSettings {
+            Objects.requireNonNull(host, "admin host");
+            if (token != null && token.isBlank()) {
+                throw new ConfigException("admin token must not be blank");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "AdminSettings[host=" + host + ", port=" + port + ", token=" + (token == null ? null : "***") + "]";
+        }
+    }
+
+    /** Kept for the metrics server ({@code /metrics}, {@code /healthz}, {@code /readyz}). */
+    public record MetricsSettings(int port) {
+
+        public static final int DEFAULT_PORT = 9090;
+        public static final MetricsSettings DEFAULTS = new MetricsSettings(DEFAULT_PORT);
+    }
+
+    private static void requirePositive(int value, String name) {
+        if (value <= 0) {
+            throw new ConfigException(name + " must be positive but was " + value);
+        }
+    }
+
+    private static void requirePositive(Duration value, String name) {
+        if (value == null || value.isNegative() || value.isZero()) {
+            throw new ConfigException(name + " must be positive but was " + (value == null ? null : value.toMillis()));
+        }
+    }
+}

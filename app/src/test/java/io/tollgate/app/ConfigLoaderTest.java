@@ -1,0 +1,211 @@
+package io.tollgate.app;
+
+import io.tollgate.app.TollgateConfig.HostPort;
+import io.tollgate.proxy.ProxyConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ConfigLoaderTest {
+
+    private static final Map<String, String> NO_ENV = Map.of();
+
+    @Test
+    void withoutFileOrEnvironmentEverythingIsDefault() {
+        TollgateConfig config = ConfigLoader.load((Path) null, NO_ENV);
+
+        assertThat(config).isEqualTo(TollgateConfig.defaults());
+        assertThat(config.database().embedded()).isTrue();
+        assertThat(config.database().poolSize()).isEqualTo(10);
+        assertThat(config.redis().enabled()).isFalse();
+        assertThat(config.dataDir()).isEqualTo(Path.of("data"));
+        assertThat(config.proxy().host()).isEqualTo("0.0.0.0");
+        assertThat(config.proxy().port()).isEqualTo(8080);
+        assertThat(config.proxy().maxBodyBytes()).isEqualTo(524_288);
+        assertThat(config.admin().port()).isEqualTo(8081);
+        assertThat(config.admin().token()).isNull();
+        assertThat(config.metrics().port()).isEqualTo(9090);
+    }
+
+    @Test
+    void anEmptyFileIsAllDefaults(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("empty.yaml"), "# nothing\n");
+
+        assertThat(ConfigLoader.load(file, NO_ENV)).isEqualTo(TollgateConfig.defaults());
+    }
+
+    @Test
+    void theDocumentedExampleLoads() {
+        // Keeps docs/tollgate.example.yaml honest: every key in it must be one we read.
+        TollgateConfig config = ConfigLoader.load(Path.of("../docs/tollgate.example.yaml"), NO_ENV);
+
+        assertThat(config.database().url()).isEqualTo("jdbc:postgresql://127.0.0.1:5432/tollgate");
+        assertThat(config.database().user()).isEqualTo("tollgate");
+        assertThat(config.redis().nodes()).containsExactly(new HostPort("127.0.0.1", 6379));
+        assertThat(config.admin().token()).isEqualTo("tga-change-me");
+    }
+
+    @Test
+    void yamlSetsEverySection() {
+        TollgateConfig config = ConfigLoader.load("""
+                database: {url: "jdbc:postgresql://db:5432/tg", user: tg, password: secret, pool_size: 4}
+                redis: {url: "redis://cache:6380"}
+                data_dir: /var/lib/tollgate
+                proxy:
+                  host: 127.0.0.1
+                  port: 18080
+                  max_body_bytes: 1024
+                  connect_timeout_ms: 250
+                  first_byte_timeout_ms: 3000
+                  idle_timeout_ms: 4000
+                admin: {host: 127.0.0.2, port: 18081, token: tga-from-yaml}
+                metrics: {port: 19090}
+                """, "test.yaml", NO_ENV);
+
+        assertThat(config.database()).isEqualTo(
+                new TollgateConfig.DatabaseSettings("jdbc:postgresql://db:5432/tg", "tg", "secret", 4));
+        assertThat(config.redis().cluster()).isFalse();
+        assertThat(config.redis().nodes()).containsExactly(new HostPort("cache", 6380));
+        assertThat(config.dataDir()).isEqualTo(Path.of("/var/lib/tollgate"));
+        assertThat(config.proxy()).isEqualTo(new TollgateConfig.ProxySettings("127.0.0.1", 18080, 1024,
+                Duration.ofMillis(250), Duration.ofSeconds(3), Duration.ofSeconds(4)));
+        assertThat(config.admin()).isEqualTo(new TollgateConfig.AdminSettings("127.0.0.2", 18081, "tga-from-yaml"));
+        assertThat(config.metrics().port()).isEqualTo(19090);
+    }
+
+    @Test
+    void environmentOverridesTheFile() {
+        Map<String, String> env = Map.of(
+                "TOLLGATE_DATABASE_URL", "jdbc:postgresql://envdb/tg",
+                "TOLLGATE_DATABASE_USER", "envuser",
+                "TOLLGATE_DATABASE_PASSWORD", "envpass",
+                "TOLLGATE_REDIS_URL", "redis-cluster://r1:7000,r2:7001,r3",
+                "TOLLGATE_ADMIN_TOKEN", "tga-from-env",
+                "TOLLGATE_DATA_DIR", "/srv/tg",
+                "TOLLGATE_PROXY_PORT", "1",
+                "TOLLGATE_ADMIN_PORT", "2",
+                "TOLLGATE_METRICS_PORT", "3");
+
+        TollgateConfig config = ConfigLoader.load("""
+                database: {url: "jdbc:postgresql://db/tg", user: tg, password: secret, pool_size: 4}
+                redis: {url: "redis://cache"}
+                data_dir: /var/lib/tollgate
+                proxy: {port: 18080, max_body_bytes: 1024}
+                admin: {port: 18081, token: tga-from-yaml}
+                metrics: {port: 19090}
+                """, "test.yaml", env);
+
+        assertThat(config.database()).isEqualTo(
+                new TollgateConfig.DatabaseSettings("jdbc:postgresql://envdb/tg", "envuser", "envpass", 4));
+        assertThat(config.redis().url()).isEqualTo("redis-cluster://r1:7000,r2:7001,r3");
+        assertThat(config.redis().cluster()).isTrue();
+        assertThat(config.redis().nodes()).containsExactly(
+                new HostPort("r1", 7000), new HostPort("r2", 7001), new HostPort("r3", 6379));
+        assertThat(config.admin().token()).isEqualTo("tga-from-env");
+        assertThat(config.dataDir()).isEqualTo(Path.of("/srv/tg"));
+        assertThat(config.proxy().port()).isEqualTo(1);
+        assertThat(config.proxy().maxBodyBytes()).isEqualTo(1024);          // no variable for it: the file's
+        assertThat(config.admin().port()).isEqualTo(2);
+        assertThat(config.metrics().port()).isEqualTo(3);
+    }
+
+    @Test
+    void blankVariablesAreUnset() {
+        TollgateConfig config = ConfigLoader.load("admin: {token: tga-yaml}", "test.yaml",
+                Map.of("TOLLGATE_ADMIN_TOKEN", "  ", "TOLLGATE_DATABASE_URL", ""));
+
+        assertThat(config.admin().token()).isEqualTo("tga-yaml");
+        assertThat(config.database().embedded()).isTrue();
+    }
+
+    @Test
+    void anUnknownKeyIsNamedWithItsPath() {
+        assertThatThrownBy(() -> ConfigLoader.load("proxy:\n  max_body_byte: 10\n", "my.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("my.yaml")
+                .hasMessageContaining("unknown key 'proxy.max_body_byte'")
+                .hasMessageContaining("max_body_bytes");
+        assertThatThrownBy(() -> ConfigLoader.load("databse: {url: x}\n", "my.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("unknown key 'databse'");
+    }
+
+    @Test
+    void wrongTypesAreRefusedByName() {
+        assertThatThrownBy(() -> ConfigLoader.load("proxy: {max_body_bytes: lots}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'proxy.max_body_bytes' must be a whole number");
+        assertThatThrownBy(() -> ConfigLoader.load("proxy: 8080", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'proxy' must be a mapping");
+        assertThatThrownBy(() -> ConfigLoader.load("admin: {port: 70000}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'admin.port' must be a port number");
+        assertThatThrownBy(() -> ConfigLoader.load("database: {url: 'mysql://x'}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("jdbc:postgresql:");
+        assertThatThrownBy(() -> ConfigLoader.load("proxy: {port: 1}\nproxy: {port: 2}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("Duplicate");
+    }
+
+    @Test
+    void aBadVariableIsNamed() {
+        assertThatThrownBy(() -> ConfigLoader.load((Path) null, Map.of("TOLLGATE_PROXY_PORT", "http")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("TOLLGATE_PROXY_PORT");
+        assertThatThrownBy(() -> ConfigLoader.load((Path) null, Map.of("TOLLGATE_REDIS_URL", "memcached://x")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("redis url scheme");
+        assertThatThrownBy(() -> ConfigLoader.load((Path) null, Map.of("TOLLGATE_REDIS_URL", "redis://a:1,b:2")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("redis-cluster://");
+    }
+
+    @Test
+    void aMissingFileIsAnError(@TempDir Path dir) {
+        assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("nope.yaml"), NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("config file not found");
+    }
+
+    @Test
+    void redisUrlsKeepCredentialsOutOfTheNodes() {
+        TollgateConfig.RedisSettings redis = TollgateConfig.RedisSettings.parse("rediss://user:p%40ss@cache.local:6390/2");
+
+        assertThat(redis.nodes()).isEqualTo(List.of(new HostPort("cache.local", 6390)));
+        assertThat(redis.toString()).doesNotContain("p%40ss");
+        assertThat(TollgateConfig.RedisSettings.parse("redis://[::1]:6379").nodes())
+                .containsExactly(new HostPort("::1", 6379));
+    }
+
+    @Test
+    void proxySettingsBecomeTheProxyConfig() {
+        ProxyConfig proxy = new TollgateConfig.ProxySettings("127.0.0.1", 0, 2048,
+                Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofMillis(300)).toProxyConfig();
+
+        assertThat(proxy.host()).isEqualTo("127.0.0.1");
+        assertThat(proxy.port()).isZero();
+        assertThat(proxy.maxBodyBytes()).isEqualTo(2048);
+        assertThat(proxy.upstreamConnectTimeout()).isEqualTo(Duration.ofMillis(100));
+        assertThat(proxy.upstreamFirstByteTimeout()).isEqualTo(Duration.ofMillis(200));
+        assertThat(proxy.upstreamIdleTimeout()).isEqualTo(Duration.ofMillis(300));
+        assertThat(proxy.maxHeaderBytes()).isEqualTo(ProxyConfig.defaults().maxHeaderBytes());
+    }
+
+    @Test
+    void secretsStayOutOfToString() {
+        TollgateConfig config = ConfigLoader.load("database: {url: 'jdbc:postgresql://db/tg', password: hunter2}\n"
+                + "admin: {token: tga-secret}", "t.yaml", NO_ENV);
+
+        assertThat(config.toString()).doesNotContain("hunter2").doesNotContain("tga-secret");
+    }
+}
