@@ -88,6 +88,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private UpstreamPool pool;
     private RequestHeadTimeoutHandler headTimeout;
     private Exchange current;
+    /** A read() asked for that no message has answered yet; see {@link #channelReadComplete}. */
+    private boolean readPending;
 
     public FrontendHandler(ProxyServices services) {
         this.services = services;
@@ -102,12 +104,31 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) {
         pool = services.pool(ctx.channel().eventLoop());
         headTimeout = ctx.pipeline().get(RequestHeadTimeoutHandler.class);
-        ctx.read();
+        requestRead();
         ctx.fireChannelActive();
+    }
+
+    /** Asks for the next message; FlowControlHandler delivers at most one per read(). */
+    private void requestRead() {
+        readPending = true;
+        ctx.read();
+    }
+
+    /**
+     * A read cycle may end without the message our read() asked for (a head and its body often
+     * come in separate segments); FlowControlHandler counts that read as satisfied, so ask again.
+     */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (readPending && ctx.channel().isActive()) {
+            ctx.read();
+        }
+        ctx.fireChannelReadComplete();
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        readPending = false;
         if (msg instanceof HttpRequest request) {
             onHead(request);
         } else if (msg instanceof HttpContent content) {
@@ -374,7 +395,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
 
         boolean keyAllows(String modelId) {
-            return key.models() == null || key.models().isEmpty() || key.models().contains(modelId);
+            return key.models() == null || key.models().contains(modelId);
         }
 
         // -- upstream request
@@ -466,7 +487,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             if (up != null && headSent && !answered && !up.isWritable()) {
                 return;                                     // resumed by upstreamWritabilityChanged
             }
-            ctx.read();
+            requestRead();
         }
 
         // -- credits
@@ -625,7 +646,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         @Override
         public void upstreamWritabilityChanged(boolean writable) {
             if (writable && current == this && !bodyComplete && !answered) {
-                ctx.read();
+                requestRead();
             }
         }
 
@@ -750,7 +771,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             if (headTimeout != null) {
                 headTimeout.awaitNextHead();
             }
-            ctx.read();
+            requestRead();
         }
 
         void closeUpstream() {
