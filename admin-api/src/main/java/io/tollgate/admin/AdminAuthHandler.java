@@ -13,9 +13,8 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
 /**
- * Lets a request through only with {@code Authorization: Bearer <admin token>}. Runs on the I/O loop:
- * it never blocks, and refused requests never reach the database workers. A request the codec could
- * not parse is refused here too, before anything trusts its headers.
+ * Lets a request through only with {@code Authorization: Bearer <admin token>}. A request the codec
+ * could not parse is refused here too, before anything trusts its headers.
  */
 @ChannelHandler.Sharable
 final class AdminAuthHandler extends ChannelInboundHandlerAdapter {

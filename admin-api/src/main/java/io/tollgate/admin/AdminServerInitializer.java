@@ -9,8 +9,10 @@ import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.util.concurrent.EventExecutorGroup;
 
 /**
- * The admin pipeline, top to bottom: HTTP codec, keep-alive, 1 MB aggregation, admin token check
- * (all on the I/O loop), then the router on the blocking group, since controllers call JDBC.
+ * The admin pipeline, top to bottom: HTTP codec, keep-alive and 1 MB aggregation on the I/O loop;
+ * then the admin token check and the router on the blocking group, since controllers call JDBC.
+ * Both share one executor per connection, so a 401 can never overtake the answer to a request
+ * pipelined before it.
  */
 final class AdminServerInitializer extends ChannelInitializer<SocketChannel> {
 
@@ -45,7 +47,7 @@ final class AdminServerInitializer extends ChannelInitializer<SocketChannel> {
         p.addLast(CODEC, new HttpServerCodec());
         p.addLast(KEEP_ALIVE, new HttpServerKeepAliveHandler());
         p.addLast(AGGREGATOR, new RequestAggregator(MAX_BODY_BYTES, json));
-        p.addLast(AUTH, auth);
+        p.addLast(blockingGroup, AUTH, auth);
         p.addLast(blockingGroup, ROUTER, router);
     }
 }

@@ -121,6 +121,20 @@ class AdminServerTest {
     }
 
     @Test
+    void pipelinedAnswersKeepTheirOrderEvenWhenOneIsRefused() throws IOException {
+        String ok = "GET " + BASE + "/upstreams HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN + "\r\n\r\n";
+        String refused = "GET " + BASE + "/upstreams HTTP/1.1\r\nHost: x\r\n\r\n";
+        String last = "GET " + BASE + "/nowhere HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN
+                + "\r\nConnection: close\r\n\r\n";
+
+        String response = raw(ok + refused + last);
+
+        assertThat(response.indexOf("HTTP/1.1 200")).isNotNegative()
+                .isLessThan(response.indexOf("HTTP/1.1 401"));
+        assertThat(response.indexOf("HTTP/1.1 401")).isLessThan(response.indexOf("HTTP/1.1 404"));
+    }
+
+    @Test
     void configRefusesAnEmptyTokenAndHidesIt() {
         assertThatThrownBy(() -> new AdminServer.Config("127.0.0.1", 0, " ")).isInstanceOf(IllegalArgumentException.class);
         assertThat(new AdminServer.Config("127.0.0.1", 0, "s3cret").toString()).doesNotContain("s3cret");
