@@ -1,0 +1,40 @@
+package io.tollgate.proxy.mock;
+
+/**
+ * Request headers that steer the {@link MockProvider} per request, so a test that talks to it
+ * through the gateway can choose the upstream's behaviour without reconfiguring it.
+ * A header with an unparsable value is answered 400 {@code invalid_mock_header}.
+ */
+public final class MockHeaders {
+
+    /** Completion tokens to answer with, instead of {@link MockProvider.Options#completionTokens()}. */
+    public static final String TOKENS = "x-mock-tokens";
+    /** Milliseconds between two streamed chunks. */
+    public static final String CHUNK_DELAY_MS = "x-mock-chunk-delay-ms";
+    /** Milliseconds before the response head (or before the behaviour below takes effect). */
+    public static final String FIRST_BYTE_DELAY_MS = "x-mock-first-byte-delay-ms";
+    /** Answer this status (400..599) with an OpenAI-style error body instead of a completion. */
+    public static final String STATUS = "x-mock-status";
+    /** One of the {@code BEHAVIOR_*} values. */
+    public static final String BEHAVIOR = "x-mock-behavior";
+
+    /** Close the connection without writing a byte. */
+    public static final String BEHAVIOR_CLOSE_BEFORE_HEAD = "close-before-head";
+    /** Write bytes that are not HTTP, then close. */
+    public static final String BEHAVIOR_GARBAGE = "garbage";
+    /** Never answer; keep the connection open until the client or {@link MockProvider#close()} ends it. */
+    public static final String BEHAVIOR_HANG = "hang";
+    /**
+     * A stream closes after half of its content chunks, without {@code [DONE]}; a non-streamed
+     * answer closes after its head and half of its body.
+     */
+    public static final String BEHAVIOR_CLOSE_MID_STREAM = "close-mid-stream";
+    /**
+     * A stream asked for usage ({@code stream_options.include_usage}) carries {@code "usage":null}
+     * in its chunks but never sends the usage chunk; a non-streamed answer has no {@code usage}.
+     */
+    public static final String BEHAVIOR_USAGE_MISSING = "usage-missing";
+
+    private MockHeaders() {
+    }
+}
