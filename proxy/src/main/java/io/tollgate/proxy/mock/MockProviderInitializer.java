@@ -1,5 +1,6 @@
 package io.tollgate.proxy.mock;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
@@ -22,7 +23,8 @@ final class MockProviderInitializer extends ChannelInitializer<SocketChannel> {
     private final MockProvider.Options options;
     private final MockRecords records;
     private final ChannelGroup connections;
-    private final ObjectMapper json = new ObjectMapper();
+    // Trailing bytes after the JSON value are an error, as for OpenAI.
+    private final ObjectMapper json = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private final ChatAnswers answers = new ChatAnswers();
 
     MockProviderInitializer(MockProvider.Options options, MockRecords records, ChannelGroup connections) {
