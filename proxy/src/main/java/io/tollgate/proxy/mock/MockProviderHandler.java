@@ -144,15 +144,14 @@ final class MockProviderHandler extends ChannelInboundHandlerAdapter {
     /** Decides the answer now, from the request that is about to be released; runs it later. */
     private Consumer<ChannelHandlerContext> plan(FullHttpRequest request, byte[] body, MockOverrides overrides,
                                                  boolean keepAlive) throws MockException {
-        switch (overrides.behavior()) {
-            case CLOSE_BEFORE_HEAD:
-                return ChannelHandlerContext::close;
-            case GARBAGE:
-                return MockProviderHandler::writeGarbage;
-            case HANG:
-                return c -> { };
-            default:
-                break;
+        Consumer<ChannelHandlerContext> broken = switch (overrides.behavior()) {
+            case CLOSE_BEFORE_HEAD -> ChannelHandlerContext::close;
+            case GARBAGE -> MockProviderHandler::writeGarbage;
+            case HANG -> c -> { };
+            default -> null;
+        };
+        if (broken != null) {
+            return broken;
         }
         if (overrides.status() != 0) {
             OpenAiError error = OpenAiError.forStatus(overrides.status());

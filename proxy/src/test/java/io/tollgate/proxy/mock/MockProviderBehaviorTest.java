@@ -5,12 +5,16 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.io.EOFException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.SocketTimeoutException;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.stream.Stream;
 
 import static io.tollgate.proxy.mock.MockClient.CHAT;
 import static io.tollgate.proxy.mock.MockClient.STREAM;
@@ -95,7 +99,7 @@ class MockProviderBehaviorTest {
     void hangTimesOutAnHttpClient() {
         assertThatThrownBy(() -> client.send(client.chatRequest(CHAT, MockHeaders.BEHAVIOR, MockHeaders.BEHAVIOR_HANG)
                 .timeout(Duration.ofMillis(300)).build()))
-                .isInstanceOf(java.net.http.HttpTimeoutException.class);
+                .isInstanceOf(HttpTimeoutException.class);
     }
 
     @Test
@@ -113,12 +117,12 @@ class MockProviderBehaviorTest {
 
     @Test
     void closeMidStreamFailsTheStreamForAnHttpClient() throws Exception {
-        HttpResponse<java.util.stream.Stream<String>> response = client.stream(STREAM,
+        HttpResponse<Stream<String>> response = client.stream(STREAM,
                 MockHeaders.BEHAVIOR, MockHeaders.BEHAVIOR_CLOSE_MID_STREAM, MockHeaders.TOKENS, "4",
                 MockHeaders.CHUNK_DELAY_MS, "20");
 
         assertThat(response.statusCode()).isEqualTo(200);
-        assertThatThrownBy(() -> response.body().toList()).isInstanceOf(java.io.UncheckedIOException.class);
+        assertThatThrownBy(() -> response.body().toList()).isInstanceOf(UncheckedIOException.class);
     }
 
     @Test
@@ -126,7 +130,7 @@ class MockProviderBehaviorTest {
         try (RawHttp raw = new RawHttp(mock.address())) {
             raw.send(RawHttp.chatRequest(CHAT, "x-mock-behavior: close-mid-stream"));
 
-            assertThatThrownBy(raw::readResponse).isInstanceOf(java.io.EOFException.class).hasMessageContaining("body ended");
+            assertThatThrownBy(raw::readResponse).isInstanceOf(EOFException.class).hasMessageContaining("body ended");
         }
         assertThatThrownBy(() -> client.chat(CHAT, MockHeaders.BEHAVIOR, MockHeaders.BEHAVIOR_CLOSE_MID_STREAM))
                 .isInstanceOf(IOException.class);

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
@@ -17,6 +18,7 @@ import static io.tollgate.proxy.mock.MockClient.MESSAGES;
 import static io.tollgate.proxy.mock.MockClient.MESSAGES_PROMPT_TOKENS;
 import static io.tollgate.proxy.mock.MockClient.json;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Offset.offset;
 
 /** Non-streamed chat, models, routing, auth and validation, over real loopback sockets. */
 @ExtendWith(NoLeaksExtension.class)
@@ -46,7 +48,7 @@ class MockProviderChatTest {
         JsonNode body = json(response.body());
         assertThat(body.path("id").asText()).isEqualTo("chatcmpl-1");
         assertThat(body.path("object").asText()).isEqualTo("chat.completion");
-        assertThat(body.path("created").asLong()).isCloseTo(System.currentTimeMillis() / 1000, org.assertj.core.data.Offset.offset(60L));
+        assertThat(body.path("created").asLong()).isCloseTo(System.currentTimeMillis() / 1000, offset(60L));
         assertThat(body.path("model").asText()).isEqualTo("gpt-test");
         JsonNode choice = body.path("choices").path(0);
         assertThat(choice.path("index").asInt()).isZero();
@@ -106,7 +108,7 @@ class MockProviderChatTest {
     void servesAnyPathPrefix() throws Exception {
         for (String path : List.of("/chat/completions", "/v1/chat/completions", "/openai/v1/chat/completions?x=1")) {
             HttpResponse<String> response = client.send(client.request(path)
-                    .header("Authorization", "Bearer k").POST(java.net.http.HttpRequest.BodyPublishers.ofString(CHAT)).build());
+                    .header("Authorization", "Bearer k").POST(BodyPublishers.ofString(CHAT)).build());
             assertThat(response.statusCode()).as(path).isEqualTo(200);
         }
     }
@@ -144,11 +146,11 @@ class MockProviderChatTest {
         client = new MockClient(mock);
 
         HttpResponse<String> missing = client.send(client.request("/v1/chat/completions")
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(CHAT)).build());
+                .POST(BodyPublishers.ofString(CHAT)).build());
         HttpResponse<String> wrong = client.chat(CHAT); // Bearer sk-test
         HttpResponse<String> right = client.send(client.request("/v1/chat/completions")
                 .header("Authorization", "Bearer sk-right-key-1234")
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(CHAT)).build());
+                .POST(BodyPublishers.ofString(CHAT)).build());
 
         assertThat(missing.statusCode()).isEqualTo(401);
         assertError(missing.body(), "invalid_request_error", "invalid_api_key");
