@@ -31,7 +31,7 @@ class EmbeddedDatabaseTest {
         PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
 
         assertThat(Tollgate.commandLine(env, o, e).execute("migrate")).as(err.toString(StandardCharsets.UTF_8)).isZero();
-        assertThat(out.toString(StandardCharsets.UTF_8)).contains("embedded PostgreSQL").contains("applied 1 migration");
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("embedded PostgreSQL").containsPattern("applied [1-9][0-9]* migrations?;");
 
         out.reset();
         assertThat(Tollgate.commandLine(env, o, e).execute("migrate")).isZero();

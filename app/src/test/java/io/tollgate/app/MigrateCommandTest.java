@@ -69,7 +69,7 @@ class MigrateCommandTest {
                 "database:\n  url: \"" + db.url() + "\"\ndata_dir: \"" + dataDir + "\"\n");
 
         assertThat(run(Map.of(), "--config", file.toString(), "migrate")).isZero();
-        assertThat(output()).contains("applied 1 migration").doesNotContain("embedded");
+        assertThat(output()).containsPattern("applied [1-9][0-9]* migrations?;").doesNotContain("embedded");
         assertThat(run(Map.of(), "migrate", "--config", file.toString())).isZero();
         assertThat(output()).contains("applied 0 migrations");
     }
