@@ -369,7 +369,13 @@ public final class ChatRequestInspector implements AutoCloseable {
 
     private void takeInput(CompositeByteBuf out, long until) {
         if (until > emitted) {
-            out.addComponent(true, pending.readRetainedSlice((int) (until - emitted)));
+            int n = (int) (until - emitted);
+            // Slices of the components themselves, not of the composite: pending discards its read
+            // components below, which would shift a slice of the composite under our feet.
+            for (ByteBuf part : pending.decompose(pending.readerIndex(), n)) {
+                out.addComponent(true, part.retain());
+            }
+            pending.skipBytes(n);
             emitted = until;
         }
     }

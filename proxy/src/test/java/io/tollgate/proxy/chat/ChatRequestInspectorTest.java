@@ -1,0 +1,184 @@
+package io.tollgate.proxy.chat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.tollgate.proxy.http.ApiError;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ChatRequestInspectorTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ByteBufAllocator ALLOC = ByteBufAllocator.DEFAULT;
+
+    /** Feeds {@code body} cut into pieces of {@code piece} bytes; returns what went upstream. */
+    private static String run(String body, int piece, String upstreamModel) throws Exception {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        StringBuilder upstream = new StringBuilder();
+        boolean routed = false;
+        try (ChatRequestInspector in = new ChatRequestInspector(ALLOC)) {
+            for (int i = 0; i < bytes.length; i += piece) {
+                ByteBuf chunk = Unpooled.wrappedBuffer(bytes, i, Math.min(piece, bytes.length - i));
+                in.feed(chunk);
+                chunk.release();
+                if (!routed && in.model() != null) {
+                    in.rewriteModel(upstreamModel);
+                    routed = true;
+                }
+                if (routed) {
+                    upstream.append(drain(in.drainReady(ALLOC)));
+                }
+            }
+            in.finish();
+            if (!routed) {
+                in.rewriteModel(upstreamModel);
+            }
+            upstream.append(drain(in.drainReady(ALLOC)));
+            upstream.append(drain(in.drainTail(ALLOC)));
+        }
+        return upstream.toString();
+    }
+
+    private static String drain(ByteBuf b) {
+        String s = b.toString(StandardCharsets.UTF_8);
+        b.release();
+        return s;
+    }
+
+    private static final String MESSAGES = "\"messages\":[{\"role\":\"user\",\"content\":\"héllo \\\"world\\\" {}\"}]";
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3, 7, 64, 100_000})
+    void rewritesTheModelWhereverTheBodyIsCut(int piece) throws Exception {
+        String body = "{" + MESSAGES + ", \"model\" :  \"gpt-x\",\"temperature\":0.5}";
+        JsonNode out = JSON.readTree(run(body, piece, "upstream/model-1"));
+        assertThat(out.get("model").asText()).isEqualTo("upstream/model-1");
+        assertThat(out.get("messages").get(0).get("content").asText()).isEqualTo("héllo \"world\" {}");
+        assertThat(out.get("temperature").asDouble()).isEqualTo(0.5);
+        assertThat(out.has("stream_options")).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 5, 100_000})
+    void aStreamGetsIncludeUsageAddedWhenTheClientDidNotAsk(int piece) throws Exception {
+        String body = "{\"model\":\"m\",\"stream\":true," + MESSAGES + "}";
+        JsonNode out = JSON.readTree(run(body, piece, "u"));
+        assertThat(out.get("stream_options").get("include_usage").asBoolean()).isTrue();
+        assertThat(out.get("stream").asBoolean()).isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 4, 100_000})
+    void theClientsStreamOptionsAreKeptWithIncludeUsageForcedOn(int piece) throws Exception {
+        String body = "{\"model\":\"m\",\"stream\":true,\"stream_options\":{\"include_usage\":false,\"x\":{\"y\":[1]}}," + MESSAGES + "}";
+        String upstream = run(body, piece, "u");
+        JsonNode out = JSON.readTree(upstream);
+        assertThat(out.get("stream_options").get("include_usage").asBoolean()).isTrue();
+        assertThat(out.get("stream_options").get("x").get("y").get(0).asInt()).isEqualTo(1);
+        assertThat(upstream.indexOf("stream_options")).isEqualTo(upstream.lastIndexOf("stream_options"));
+    }
+
+    @Test
+    void readsTheMeteringFields() throws Exception {
+        try (ChatRequestInspector in = new ChatRequestInspector(ALLOC)) {
+            ByteBuf b = Unpooled.copiedBuffer("{\"max_tokens\":300,\"model\":\"m\",\"stream\":true,"
+                    + "\"stream_options\":{\"include_usage\":true}," + MESSAGES + ",\"max_completion_tokens\":200}", StandardCharsets.UTF_8);
+            long size = b.readableBytes();
+            in.feed(b);
+            b.release();
+            in.finish();
+            assertThat(in.model()).isEqualTo("m");
+            assertThat(in.stream()).isTrue();
+            assertThat(in.clientIncludeUsage()).isTrue();
+            assertThat(in.maxTokens()).isEqualTo(200);
+            assertThat(in.bodyBytes()).isEqualTo(size);
+        }
+    }
+
+    @Test
+    void nothingLeavesBeforeTheModelIsRoutedAndTheClosingBraceNeverBeforeTheTail() throws Exception {
+        try (ChatRequestInspector in = new ChatRequestInspector(ALLOC)) {
+            ByteBuf b = Unpooled.copiedBuffer("{" + MESSAGES + ",\"model\":\"m\"", StandardCharsets.UTF_8);
+            in.feed(b);
+            b.release();
+            // The model is parsed but not yet routed: only the bytes before it may go.
+            String before = drain(in.drainReady(ALLOC));
+            assertThat(before).doesNotContain("\"m\"");
+            in.rewriteModel("up");
+            ByteBuf end = Unpooled.copiedBuffer("}", StandardCharsets.UTF_8);
+            in.feed(end);
+            end.release();
+            String ready = drain(in.drainReady(ALLOC));
+            assertThat(before + ready).endsWith("\"up\"");
+            in.finish();
+            assertThat(drain(in.drainTail(ALLOC))).isEqualTo("}");
+        }
+    }
+
+    @Test
+    void aLargeBodyWithTheModelFirstFlowsAsItArrives() throws Exception {
+        try (ChatRequestInspector in = new ChatRequestInspector(ALLOC)) {
+            ByteBuf head = Unpooled.copiedBuffer("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"", StandardCharsets.UTF_8);
+            in.feed(head);
+            head.release();
+            in.rewriteModel("u");
+            drain(in.drainReady(ALLOC));
+            List<Integer> drained = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                ByteBuf piece = Unpooled.copiedBuffer("a".repeat(8192), StandardCharsets.UTF_8);
+                in.feed(piece);
+                piece.release();
+                ByteBuf out = in.drainReady(ALLOC);
+                drained.add(out.readableBytes());
+                out.release();
+            }
+            // Inside a long string, bytes wait only until the string token completes...
+            ByteBuf close = Unpooled.copiedBuffer("\"}]}", StandardCharsets.UTF_8);
+            in.feed(close);
+            close.release();
+            ByteBuf rest = in.drainReady(ALLOC);
+            // ...and then go at once: nothing is held but the closing brace.
+            assertThat(rest.readableBytes()).isGreaterThanOrEqualTo(8 * 8192);
+            rest.release();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "[1,2]", "{\"model\":", "{\"model\":\"m\",\"messages\":[]} {}", "nope"})
+    void malformedBodiesAreInvalidRequests(String body) {
+        assertThatThrownBy(() -> run(body, 3, "u"))
+                .isInstanceOfSatisfying(InvalidRequestException.class,
+                        e -> assertThat(e.error()).isEqualTo(ApiError.INVALID_REQUEST));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"{\"model\":5,\"messages\":[]}", "{\"model\":\"m\",\"stream\":\"yes\",\"messages\":[]}",
+            "{\"model\":\"m\",\"max_tokens\":-1,\"messages\":[]}", "{\"model\":\"m\",\"messages\":\"hi\"}",
+            "{\"model\":\"m\",\"stream_options\":[],\"messages\":[]}"})
+    void wrongTypesAreInvalidRequests(String body) {
+        assertThatThrownBy(() -> run(body, 5, "u"))
+                .isInstanceOfSatisfying(InvalidRequestException.class,
+                        e -> assertThat(e.error()).isEqualTo(ApiError.INVALID_REQUEST));
+    }
+
+    @Test
+    void missingFieldsHaveTheirOwnCodes() {
+        assertThatThrownBy(() -> run("{\"messages\":[]}", 5, "u"))
+                .isInstanceOfSatisfying(InvalidRequestException.class,
+                        e -> assertThat(e.error()).isEqualTo(ApiError.MODEL_REQUIRED));
+        assertThatThrownBy(() -> run("{\"model\":\"m\"}", 5, "u"))
+                .isInstanceOfSatisfying(InvalidRequestException.class,
+                        e -> assertThat(e.error()).isEqualTo(ApiError.MESSAGES_REQUIRED));
+    }
+}

@@ -1,0 +1,79 @@
+package io.tollgate.proxy.chat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.charset.StandardCharsets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class SseEventStreamTest {
+
+    private static final String CHUNK = "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}],\"usage\":null}\n\n";
+    private static final String USAGE = "data: {\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":11,\"completion_tokens\":7,\"total_tokens\":18}}\n\n";
+    private static final String DONE = "data: [DONE]\n\n";
+
+    private static String pass(SseEventStream sse, String answer, int piece) {
+        byte[] bytes = answer.getBytes(StandardCharsets.UTF_8);
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < bytes.length; i += piece) {
+            ByteBuf in = Unpooled.wrappedBuffer(bytes, i, Math.min(piece, bytes.length - i));
+            ByteBuf events = sse.process(in, ByteBufAllocator.DEFAULT);
+            in.release();
+            out.append(events.toString(StandardCharsets.UTF_8));
+            events.release();
+        }
+        ByteBuf rest = sse.finish();
+        out.append(rest.toString(StandardCharsets.UTF_8));
+        rest.release();
+        return out.toString();
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 13, 1000})
+    void theUsageChunkIsReadAndDroppedWhenTheClientDidNotAskForIt(int piece) {
+        try (SseEventStream sse = new SseEventStream(true)) {
+            String out = pass(sse, CHUNK + CHUNK + USAGE + DONE, piece);
+            assertThat(out).isEqualTo(CHUNK + CHUNK + DONE);
+            assertThat(sse.usage()).isEqualTo(new Usage(11, 7));
+            assertThat(sse.dataEvents()).isEqualTo(4);
+        }
+    }
+
+    @Test
+    void theUsageChunkStaysWhenTheClientAskedForIt() {
+        try (SseEventStream sse = new SseEventStream(false)) {
+            assertThat(pass(sse, CHUNK + USAGE + DONE, 7)).isEqualTo(CHUNK + USAGE + DONE);
+            assertThat(sse.usage()).isEqualTo(new Usage(11, 7));
+        }
+    }
+
+    @Test
+    void usageInsideAContentChunkIsReadButTheChunkIsNeverDropped() {
+        String both = "data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}\r\n\r\n";
+        try (SseEventStream sse = new SseEventStream(true)) {
+            assertThat(pass(sse, both + DONE, 5)).isEqualTo(both + DONE);
+            assertThat(sse.usage()).isEqualTo(new Usage(1, 2));
+        }
+    }
+
+    @Test
+    void eachCompleteEventLeavesAsSoonAsItsBlankLineArrives() {
+        try (SseEventStream sse = new SseEventStream(true)) {
+            ByteBuf first = Unpooled.copiedBuffer(CHUNK + "data: {\"par", StandardCharsets.UTF_8);
+            ByteBuf out = sse.process(first, ByteBufAllocator.DEFAULT);
+            first.release();
+            assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo(CHUNK);
+            out.release();
+            ByteBuf second = Unpooled.copiedBuffer("tial\":1}\n\n", StandardCharsets.UTF_8);
+            out = sse.process(second, ByteBufAllocator.DEFAULT);
+            second.release();
+            assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("data: {\"partial\":1}\n\n");
+            out.release();
+        }
+    }
+}
