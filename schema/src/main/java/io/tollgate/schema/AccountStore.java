@@ -7,6 +7,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Objects;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /** Accounts and the credit movements an admin makes on them. */
@@ -53,6 +55,20 @@ public final class AccountStore {
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? Optional.of(map(rs)) : Optional.empty();
                 }
+            }
+        });
+    }
+
+    /** Every account, for caches that load them all at once. */
+    public List<Account> list() {
+        return Jdbc.withConnection(ds, "list accounts", c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM accounts ORDER BY id");
+                 ResultSet rs = ps.executeQuery()) {
+                List<Account> out = new ArrayList<>();
+                while (rs.next()) {
+                    out.add(map(rs));
+                }
+                return out;
             }
         });
     }

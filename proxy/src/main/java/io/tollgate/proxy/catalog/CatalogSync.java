@@ -4,84 +4,61 @@ import io.tollgate.proxy.upstream.UpstreamTarget;
 import io.tollgate.schema.Account;
 import io.tollgate.schema.AccountStore;
 import io.tollgate.schema.ApiKey;
+import io.tollgate.schema.ChangeFeed;
 import io.tollgate.schema.Database;
 import io.tollgate.schema.KeyStore;
 import io.tollgate.schema.Model;
 import io.tollgate.schema.ModelStore;
 import io.tollgate.schema.Upstream;
 import io.tollgate.schema.UpstreamStore;
-import org.postgresql.PGConnection;
-import org.postgresql.PGNotification;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * Keeps the {@link Catalog} fresh: LISTENs on the {@code tollgate_changes} channel that the
- * schema's triggers notify, reloads just the changed row, and reloads everything on (re)connect
- * and every {@code refreshInterval} as a safety net. Runs on its own thread: JDBC blocks.
+ * Keeps the {@link Catalog} fresh from the schema's {@link ChangeFeed}: reloads just the changed
+ * row on a notification, and everything on (re)connect and every {@code refreshInterval} as a
+ * safety net. All of it on the feed's thread: JDBC blocks.
  */
 public final class CatalogSync implements AutoCloseable {
 
-    public static final String CHANNEL = "tollgate_changes";
     private static final Logger log = LoggerFactory.getLogger(CatalogSync.class);
 
     private final Catalog catalog;
-    private final Database database;
     private final KeyStore keys;
     private final AccountStore accounts;
     private final ModelStore models;
     private final UpstreamStore upstreams;
-    private final Duration refreshInterval;
     private final Supplier<InetSocketAddress> mockAddress;
-    private final Thread thread;
-    private volatile boolean running = true;
-    private volatile Connection listening;
+    private final ChangeFeed feed;
 
     public CatalogSync(Catalog catalog, Database database, Duration refreshInterval,
                        Supplier<InetSocketAddress> mockAddress) {
         this.catalog = catalog;
-        this.database = database;
         this.keys = new KeyStore(database.dataSource());
         this.accounts = new AccountStore(database.dataSource());
         this.models = new ModelStore(database.dataSource());
         this.upstreams = new UpstreamStore(database.dataSource());
-        this.refreshInterval = refreshInterval;
         this.mockAddress = mockAddress;
-        this.thread = new Thread(this::listenLoop, "tollgate-catalog-sync");
-        this.thread.setDaemon(true);
+        // Changes made between the first load and LISTEN would be lost: reload on every connect.
+        this.feed = new ChangeFeed(database, this::onChange, this::reloadAll, this::reloadAll, refreshInterval);
     }
 
     /** Loads everything once, then follows changes in the background. */
     public void start() {
         reloadAll();
-        thread.start();
+        feed.start();
     }
 
     /** Reads every key, account, model and upstream and swaps them in. */
     public void reloadAll() {
-        List<ApiKey> usable = keys.listUsable();
-        Set<String> accountIds = new HashSet<>();
-        for (ApiKey k : usable) {
-            accountIds.add(k.accountId());
-        }
-        for (String id : accountIds) {
-            accounts.find(id).ifPresent(catalog::putAccount);
-        }
-        catalog.replaceKeys(usable);
+        accounts.list().forEach(catalog::putAccount);
+        catalog.replaceKeys(keys.listUsable());
         reloadRouting();
     }
 
@@ -128,73 +105,8 @@ public final class CatalogSync implements AutoCloseable {
         }
     }
 
-    private void listenLoop() {
-        while (running) {
-            try (Connection c = connect()) {
-                listening = c;
-                try (Statement s = c.createStatement()) {
-                    s.execute("LISTEN " + CHANNEL);
-                }
-                // Changes made between the first load and LISTEN would be lost: load once more.
-                reloadAll();
-                PGConnection pg = c.unwrap(PGConnection.class);
-                long nextRefresh = System.nanoTime() + refreshInterval.toNanos();
-                while (running) {
-                    PGNotification[] notes = pg.getNotifications(250);
-                    if (notes != null) {
-                        for (PGNotification n : notes) {
-                            onChange(n.getParameter());
-                        }
-                    }
-                    if (System.nanoTime() - nextRefresh > 0) {
-                        reloadAll();
-                        nextRefresh = System.nanoTime() + refreshInterval.toNanos();
-                    }
-                }
-            } catch (SQLException | RuntimeException e) {
-                if (!running) {
-                    return;
-                }
-                log.warn("catalog sync lost its database connection, retrying: {}", e.toString());
-                try {
-                    Thread.sleep(1_000);
-                } catch (InterruptedException ie) {
-                    return;
-                }
-            } finally {
-                listening = null;
-            }
-        }
-    }
-
-    private Connection connect() throws SQLException {
-        Database.Config cfg = database.config();
-        Properties props = new Properties();
-        if (cfg.user() != null) {
-            props.setProperty("user", cfg.user());
-        }
-        if (cfg.password() != null) {
-            props.setProperty("password", cfg.password());
-        }
-        return DriverManager.getConnection(cfg.url(), props);
-    }
-
     @Override
     public void close() {
-        running = false;
-        thread.interrupt();
-        Connection c = listening;
-        if (c != null) {
-            try {
-                c.close();
-            } catch (SQLException ignored) {
-                // closing anyway
-            }
-        }
-        try {
-            thread.join(2_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        feed.close();
     }
 }
