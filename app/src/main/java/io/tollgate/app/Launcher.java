@@ -23,6 +23,16 @@ final class Launcher implements AutoCloseable {
     private record Part(String name, AutoCloseable closeable) {
     }
 
+    /**
+     * The servers this process runs, with the ports they actually bound (configured port 0 means
+     * any free one).
+     *
+     * @param proxy null when this process runs no proxy
+     * @param admin null when this process runs no admin API
+     */
+    record Servers(ProxyServer proxy, AdminServer admin) {
+    }
+
     private final TollgateConfig config;
     private final PrintStream out;
     private final PrintStream err;
@@ -30,6 +40,8 @@ final class Launcher implements AutoCloseable {
     private final CountDownLatch closed = new CountDownLatch(1);
     private final Thread shutdownHook = new Thread(this::close, "tollgate-shutdown");
     private Database database;
+    private ProxyServer proxy;
+    private AdminServer admin;
 
     Launcher(TollgateConfig config, PrintStream out, PrintStream err) {
         this.config = config;
@@ -83,6 +95,7 @@ final class Launcher implements AutoCloseable {
         TollgateConfig.AdminSettings settings = config.admin();
         AdminServer admin = AdminServer.start(new AdminServer.Config(settings.host(), settings.port(), token), database());
         started.push(new Part("admin API", admin));
+        this.admin = admin;
         out.println("admin     listening on " + settings.host() + ":" + admin.port()
                 + "   " + url(settings.host(), admin.port()) + "/admin/v1");
         return admin;
@@ -91,9 +104,15 @@ final class Launcher implements AutoCloseable {
     synchronized ProxyServer startProxy() {
         ProxyServer proxy = ProxyServer.start(config.proxy().toProxyConfig(), database());
         started.push(new Part("proxy", proxy));
+        this.proxy = proxy;
         out.println("proxy     listening on " + config.proxy().host() + ":" + proxy.port()
                 + "   " + url(config.proxy().host(), proxy.port()) + "/v1");
         return proxy;
+    }
+
+    /** The servers started so far; after {@link #close()} none. */
+    synchronized Servers servers() {
+        return new Servers(proxy, admin);
     }
 
     /** Blocks until {@link #close()} has run, from the shutdown hook or elsewhere. */
@@ -119,6 +138,8 @@ final class Launcher implements AutoCloseable {
                 }
             }
             database = null;
+            proxy = null;
+            admin = null;
             if (serving) {
                 out.println("stopped");
             }

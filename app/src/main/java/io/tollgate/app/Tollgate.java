@@ -13,6 +13,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 
 /**
  * {@code tollgate.jar}: one process that runs the proxy, the admin API or both, or migrates the
@@ -39,11 +40,13 @@ public final class Tollgate implements Callable<Integer> {
     private final Map<String, String> env;
     private final PrintStream out;
     private final PrintStream err;
+    private final Consumer<Launcher> onReady;
 
-    Tollgate(Map<String, String> env, PrintStream out, PrintStream err) {
+    Tollgate(Map<String, String> env, PrintStream out, PrintStream err, Consumer<Launcher> onReady) {
         this.env = env;
         this.out = out;
         this.err = err;
+        this.onReady = onReady;
     }
 
     public static void main(String[] args) {
@@ -52,7 +55,17 @@ public final class Tollgate implements Callable<Integer> {
 
     /** The command line over the given environment and streams: what tests drive. */
     static CommandLine commandLine(Map<String, String> env, PrintStream out, PrintStream err) {
-        CommandLine cl = new CommandLine(new Tollgate(env, out, err));
+        return commandLine(env, out, err, launcher -> {
+        });
+    }
+
+    /**
+     * The same, telling {@code onReady} about the running process once every server listens: how
+     * a test learns the ports bound for port 0, and stops the process with {@link Launcher#close()}.
+     */
+    static CommandLine commandLine(Map<String, String> env, PrintStream out, PrintStream err,
+                                   Consumer<Launcher> onReady) {
+        CommandLine cl = new CommandLine(new Tollgate(env, out, err, onReady));
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
@@ -104,6 +117,7 @@ public final class Tollgate implements Callable<Integer> {
                 out.println();
             }
             out.println("ready; Ctrl-C stops");
+            onReady.accept(launcher);
         } catch (RuntimeException e) {
             launcher.close();
             throw e;
