@@ -18,6 +18,8 @@ public final class SseEventStream implements AutoCloseable {
 
     private static final ByteBuf USAGE = Unpooled.unreleasableBuffer(
             Unpooled.copiedBuffer("\"usage\"", StandardCharsets.US_ASCII));
+    private static final ByteBuf USAGE_NULL = Unpooled.unreleasableBuffer(
+            Unpooled.copiedBuffer(",\"usage\":null", StandardCharsets.US_ASCII));
     private static final ByteBuf DATA = Unpooled.unreleasableBuffer(
             Unpooled.copiedBuffer("data:", StandardCharsets.US_ASCII));
 
@@ -53,7 +55,7 @@ public final class SseEventStream implements AutoCloseable {
             }
             ByteBuf event = buf.slice(start, eventEnd - start);
             if (keep(event)) {
-                out.addComponent(true, event.retain());
+                addWithoutInjectedUsage(out, event);
             }
             start = eventEnd;
             i = eventEnd;
@@ -74,6 +76,22 @@ public final class SseEventStream implements AutoCloseable {
         ByteBuf rest = partial != null ? partial : Unpooled.EMPTY_BUFFER;
         partial = null;
         return rest;
+    }
+
+    /**
+     * Asking the upstream for usage made it add {@code "usage":null} to every chunk; a client that
+     * did not ask gets its chunks as OpenAI would have sent them, without that member.
+     */
+    private void addWithoutInjectedUsage(CompositeByteBuf out, ByteBuf event) {
+        int at = dropUsageChunk ? ByteBufUtil.indexOf(USAGE_NULL, event) : -1;
+        if (at < 0) {
+            out.addComponent(true, event.retain());
+            return;
+        }
+        int cut = at - event.readerIndex();
+        out.addComponent(true, event.retainedSlice(event.readerIndex(), cut));
+        int after = cut + USAGE_NULL.readableBytes();
+        out.addComponent(true, event.retainedSlice(event.readerIndex() + after, event.readableBytes() - after));
     }
 
     /** Index just past the blank line that ends the event starting at or before {@code from}, or -1. */

@@ -38,7 +38,8 @@ class SseEventStreamTest {
     void theUsageChunkIsReadAndDroppedWhenTheClientDidNotAskForIt(int piece) {
         try (SseEventStream sse = new SseEventStream(true)) {
             String out = pass(sse, CHUNK + CHUNK + USAGE + DONE, piece);
-            assertThat(out).isEqualTo(CHUNK + CHUNK + DONE);
+            String plain = CHUNK.replace(",\"usage\":null", "");
+            assertThat(out).isEqualTo(plain + plain + DONE);
             assertThat(sse.usage()).isEqualTo(new Usage(11, 7));
             assertThat(sse.dataEvents()).isEqualTo(4);
         }
@@ -67,7 +68,7 @@ class SseEventStreamTest {
             ByteBuf first = Unpooled.copiedBuffer(CHUNK + "data: {\"par", StandardCharsets.UTF_8);
             ByteBuf out = sse.process(first, ByteBufAllocator.DEFAULT);
             first.release();
-            assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo(CHUNK);
+            assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo(CHUNK.replace(",\"usage\":null", ""));
             out.release();
             ByteBuf second = Unpooled.copiedBuffer("tial\":1}\n\n", StandardCharsets.UTF_8);
             out = sse.process(second, ByteBufAllocator.DEFAULT);

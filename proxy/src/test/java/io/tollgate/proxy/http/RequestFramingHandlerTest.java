@@ -60,6 +60,7 @@ class RequestFramingHandlerTest {
         FullHttpResponse r = response(ch);
         assertThat(r.status().code()).isEqualTo(400);
         assertThat(r.content().toString(StandardCharsets.UTF_8)).contains("\"code\":\"invalid_request\"");
+        assertThat(r.headers().get("x-request-id")).startsWith("req_");
         r.release();
         assertThat(ch.isOpen()).isFalse();
         ch.finishAndReleaseAll();

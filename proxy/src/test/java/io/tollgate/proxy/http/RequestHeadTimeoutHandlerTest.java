@@ -28,7 +28,8 @@ class RequestHeadTimeoutHandlerTest {
             out.append(((ByteBuf) o).toString(StandardCharsets.US_ASCII));
             ((ByteBuf) o).release();
         }
-        assertThat(out.toString()).startsWith("HTTP/1.1 408").contains("\"code\":\"request_timeout\"");
+        assertThat(out.toString()).startsWith("HTTP/1.1 408").contains("\"code\":\"request_timeout\"")
+                .containsIgnoringCase("x-request-id: req_");
         assertThat(ch.isOpen()).isFalse();
     }
 
