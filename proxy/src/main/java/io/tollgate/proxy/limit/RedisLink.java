@@ -16,7 +16,10 @@ import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.event.Event;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
 import org.slf4j.Logger;
@@ -84,6 +87,7 @@ final class RedisLink implements AutoCloseable {
                             .build())
                     .build());
             this.client = cluster;
+            resources.eventBus().get().subscribe(this::onTopologyChange);
         } else {
             RedisClient single = RedisClient.create(resources);
             single.setOptions(ClientOptions.builder()
@@ -119,11 +123,13 @@ final class RedisLink implements AutoCloseable {
     private CompletableFuture<Void> connect() {
         CompletableFuture<? extends StatefulConnection<String, String>> attempt;
         if (client instanceof RedisClusterClient cluster) {
-            attempt = cluster.connectAsync(StringCodec.UTF8);
+            // connectAsync needs the topology first (unlike connect(), it does not load it itself)
+            attempt = cluster.refreshPartitionsAsync().toCompletableFuture()
+                    .thenCompose(loaded -> cluster.connectAsync(StringCodec.UTF8));
         } else {
             attempt = ((RedisClient) client).connectAsync(StringCodec.UTF8, uris.get(0)).toCompletableFuture();
         }
-        return attempt.handle((conn, err) -> {
+        return attempt.thenCompose(this::warmUp).handle((conn, err) -> {
             if (err != null) {
                 if (!closed) {
                     resources.eventExecutorGroup().schedule(() -> {
@@ -142,6 +148,34 @@ final class RedisLink implements AutoCloseable {
             log.info("connected to Redis at {} (command timeout {} ms)", redacted(url), timeout.toMillis());
             return null;
         });
+    }
+
+    /**
+     * Opens the connection to every master before the link is used. Lettuce opens node
+     * connections lazily, and with REJECT_COMMANDS a command routed to one still connecting is
+     * refused, which would make the first calls to each node fail. Done again on topology changes.
+     */
+    private <C extends StatefulConnection<String, String>> CompletableFuture<C> warmUp(C conn) {
+        if (!(conn instanceof StatefulRedisClusterConnection<String, String> cluster)) {
+            return CompletableFuture.completedFuture(conn);
+        }
+        return connectMasters(cluster).handle((ok, err) -> conn); // a node that fails here is retried on use
+    }
+
+    private static CompletableFuture<Void> connectMasters(StatefulRedisClusterConnection<String, String> cluster) {
+        List<CompletableFuture<?>> nodes = new ArrayList<>();
+        for (RedisClusterNode node : cluster.getPartitions()) {
+            if (node.is(RedisClusterNode.NodeFlag.UPSTREAM) && node.getUri() != null) {
+                nodes.add(cluster.getConnectionAsync(node.getUri().getHost(), node.getUri().getPort()));
+            }
+        }
+        return CompletableFuture.allOf(nodes.toArray(CompletableFuture[]::new));
+    }
+
+    private void onTopologyChange(Event event) {
+        if (event instanceof ClusterTopologyChangedEvent && connection instanceof StatefulRedisClusterConnection<String, String> c) {
+            connectMasters(c);
+        }
     }
 
     Duration timeout() {
