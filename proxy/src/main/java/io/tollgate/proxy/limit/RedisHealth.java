@@ -79,6 +79,9 @@ final class RedisHealth {
     }
 
     private static String describe(Throwable t) {
-        return t == null ? "?" : t.getClass().getSimpleName() + ": " + t.getMessage();
+        if (t == null) {
+            return "?";
+        }
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getClass().getSimpleName() + ": " + t.getMessage();
     }
 }
