@@ -1,5 +1,9 @@
 package io.tollgate.proxy.limit;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
  * One rate-limit answer, ready for the {@code X-RateLimit-*} headers.
  *
@@ -38,6 +42,24 @@ public record Decision(Outcome outcome, int limit, int remaining, long resetSeco
     /** Fail-closed and the shared limiter is down: answer 503, do not call the upstream. */
     public boolean unavailable() {
         return outcome == Outcome.UNAVAILABLE;
+    }
+
+    /**
+     * The response headers SPEC §2 asks for: {@code X-RateLimit-Limit}, {@code -Remaining} and
+     * {@code -Reset} on every limited response, and {@code Retry-After} when refused. An
+     * unavailable decision knows no budget, so it only carries {@code Retry-After}.
+     */
+    public Map<String, String> headers() {
+        Map<String, String> h = new LinkedHashMap<>();
+        if (outcome != Outcome.UNAVAILABLE) {
+            h.put("X-RateLimit-Limit", Integer.toString(limit));
+            h.put("X-RateLimit-Remaining", Integer.toString(remaining));
+            h.put("X-RateLimit-Reset", Long.toString(resetSeconds));
+        }
+        if (outcome != Outcome.ALLOWED) {
+            h.put("Retry-After", Long.toString(retryAfterSeconds));
+        }
+        return Collections.unmodifiableMap(h);
     }
 
     public static Decision unavailable(int limit) {
