@@ -369,7 +369,13 @@ public final class ChatRequestInspector implements AutoCloseable {
 
     private void takeInput(CompositeByteBuf out, long until) {
         if (until > emitted) {
-            out.addComponent(true, pending.readRetainedSlice((int) (until - emitted)));
+            // Slices of the underlying chunks, each retained: a slice of the composite itself would
+            // shift, and lose its memory, when discardReadComponents() frees the chunks it views.
+            int n = (int) (until - emitted);
+            for (ByteBuf part : pending.decompose(pending.readerIndex(), n)) {
+                out.addComponent(true, part.retain());
+            }
+            pending.skipBytes(n);
             emitted = until;
         }
     }
