@@ -39,6 +39,7 @@ import io.tollgate.proxy.http.BodyLimitExceeded;
 import io.tollgate.proxy.http.ErrorResponses;
 import io.tollgate.proxy.http.Headers;
 import io.tollgate.proxy.http.RequestHeadTimeoutHandler;
+import io.tollgate.proxy.http.RequestIds;
 import io.tollgate.proxy.upstream.BackendHandler;
 import io.tollgate.proxy.upstream.UpstreamPool;
 import io.tollgate.proxy.upstream.UpstreamTarget;
@@ -58,7 +59,6 @@ import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -275,16 +275,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private static String newRequestId() {
-        ThreadLocalRandom r = ThreadLocalRandom.current();
-        return "req_" + Long.toHexString(r.nextLong() | Long.MIN_VALUE) + Long.toHexString(r.nextLong() | Long.MIN_VALUE);
-    }
-
     // ---------------------------------------------------------------- one exchange
 
     /** The state of one request, from head to the recorded outcome. Lives on the channel's loop. */
     private final class Exchange implements BackendHandler.Listener {
-        final String requestId = newRequestId();
+        final String requestId = RequestIds.next();
         final long startNanos = System.nanoTime();
         final Instant createdAt = Instant.now();
         final HttpRequest head;

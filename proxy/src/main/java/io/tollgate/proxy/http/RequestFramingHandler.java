@@ -34,7 +34,7 @@ public final class RequestFramingHandler extends ChannelInboundHandlerAdapter {
                 rejected = true;
                 ApiError error = request.decoderResult().cause() instanceof TooLongFrameException
                         ? ApiError.HEADERS_TOO_LARGE : ApiError.INVALID_REQUEST;
-                FullHttpResponse response = ErrorResponses.of(ctx.alloc(), error, problem, null);
+                FullHttpResponse response = ErrorResponses.of(ctx.alloc(), error, problem, RequestIds.next());
                 response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
                 ctx.channel().writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
                 return;

@@ -54,7 +54,7 @@ public final class RequestHeadTimeoutHandler extends ChannelDuplexHandler {
         }
         awaitingHead = false;
         FullHttpResponse response = ErrorResponses.of(ctx.alloc(), ApiError.REQUEST_TIMEOUT,
-                "the request head was not received in time", null);
+                "the request head was not received in time", RequestIds.next());
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         ctx.channel().writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
