@@ -18,7 +18,6 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -299,7 +298,7 @@ class ErrorsTest {
 
     @Test
     void chunkedBodyOverTheLimitIs413AndTheUpstreamNeverSeesItWhole() throws Exception {
-        byte[] body = bigBody(OVER_LIMIT);
+        byte[] body = Gateway.bigChatBody(OVER_LIMIT);
         try (RawSocket s = new RawSocket(gw.proxy.port())) {
             s.write("POST /v1/chat/completions HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\n"
                     + "Authorization: Bearer " + acct.key() + "\r\nTransfer-Encoding: chunked\r\n\r\n");
@@ -367,17 +366,5 @@ class ErrorsTest {
             assertThat(s.closedByPeer()).isTrue();
         }
         assertThat(gw.mock.headsReceived()).isZero();
-    }
-
-    /** A valid chat body of about {@code size} bytes, model first, in many short messages. */
-    static byte[] bigBody(int size) {
-        StringBuilder b = new StringBuilder("{\"model\":\"" + Gateway.MODEL + "\",\"messages\":[");
-        String message = "{\"role\":\"user\",\"content\":\"" + "lorem ipsum ".repeat(80) + "\"}";
-        while (b.length() + message.length() + 2 < size) {
-            b.append(message).append(',');
-        }
-        b.setLength(b.length() - 1);
-        b.append("]}");
-        return b.toString().getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -157,6 +157,18 @@ public final class Gateway implements AutoCloseable {
         });
     }
 
+    /** A valid chat body of about {@code size} bytes, model first, in many short messages. */
+    public static byte[] bigChatBody(int size) {
+        StringBuilder b = new StringBuilder("{\"model\":\"" + Gateway.MODEL + "\",\"messages\":[");
+        String message = "{\"role\":\"user\",\"content\":\"" + "lorem ipsum ".repeat(80) + "\"}";
+        while (b.length() + message.length() + 2 < size) {
+            b.append(message).append(',');
+        }
+        b.setLength(b.length() - 1);
+        b.append("]}");
+        return b.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     /** Waits until every recorded outcome is in the database. */
     public void awaitSettled() {
         await().atMost(Duration.ofSeconds(10)).until(() -> proxy.pendingOutcomes() == 0);
