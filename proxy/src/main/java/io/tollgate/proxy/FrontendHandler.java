@@ -221,6 +221,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         e.inspector = new ChatRequestInspector(ctx.alloc());
         if (HttpUtil.is100ContinueExpected(request)
                 && HttpUtil.getContentLength(request, -1L) <= services.config().maxBodyBytes()) {
+            e.continueSent = true;
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
         }
         e.readMore();
@@ -298,6 +299,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         boolean answered;          // a response head went to the client
         boolean responseDone;      // ... and its last byte
         boolean closeAfterAnswer;
+        boolean continueSent;      // 100 Continue went out: the client will send the body
         boolean outcomeRecorded;
         boolean outcomePending;    // waiting for the reservation's answer to record the outcome
         int status;
@@ -704,6 +706,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             answered = true;
             status = error.status().code();
             errorCode = error.code();
+            if (!continueSent && !bodyComplete && HttpUtil.is100ContinueExpected(head)) {
+                // Refused without 100 Continue, the client need not send the body (RFC 9110
+                // 10.1.1), so where its next request starts is unknowable: close rather than guess.
+                closeAfterAnswer = true;
+            }
             FullHttpResponse response = ErrorResponses.of(ctx.alloc(), error, message, requestId);
             boolean close = !keepAlive || closeAfterAnswer;
             if (close) {

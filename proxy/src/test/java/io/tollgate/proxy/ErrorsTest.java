@@ -296,6 +296,21 @@ class ErrorsTest {
         assertThat(gw.mock.headsReceived()).isZero();
     }
 
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void anOrdinaryClientSendingTooMuchReadsThe413(boolean chunked) throws Exception {
+        byte[] body = Gateway.bigChatBody(OVER_LIMIT);
+        HttpRequest.BodyPublisher publisher = chunked
+                ? HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body))
+                : HttpRequest.BodyPublishers.ofByteArray(body);
+        HttpResponse<String> r = gw.http.send(HttpRequest.newBuilder(gw.uri("/v1/chat/completions"))
+                .header("authorization", "Bearer " + acct.key())
+                .POST(publisher).build(), HttpResponse.BodyHandlers.ofString());
+
+        assertError(r, 413, "request_too_large", INVALID_REQUEST);
+        assertThat(gw.mock.requests()).isEmpty();
+    }
+
     @Test
     void chunkedBodyOverTheLimitIs413AndTheUpstreamNeverSeesItWhole() throws Exception {
         byte[] body = Gateway.bigChatBody(OVER_LIMIT);

@@ -98,6 +98,40 @@ class KeepAliveTest {
         assertThat(gw.mock.requests()).hasSize(1);
     }
 
+    /**
+     * A client that asked for 100-continue and got a refusal instead never sends the body (RFC 9110
+     * section 10.1.1), so the gateway cannot tell where the next request starts: it must close.
+     */
+    @Test
+    void aRefusalOfAnExpectContinueRequestWhoseBodyNeverCameClosesTheConnection() throws Exception {
+        String body = Gateway.chatBody(Gateway.MODEL, false);
+        try (RawSocket s = new RawSocket(gw.proxy.port())) {
+            String refused = RawSocket.chat("sk-not-a-key", body, "Expect: 100-continue");
+            s.write(refused.substring(0, refused.length() - body.length()));
+
+            RawSocket.Response r = s.readResponse();
+
+            assertError(r, 401, "invalid_api_key", "authentication_error");
+            assertThat(r.header("connection")).isEqualToIgnoringCase("close");
+            assertThat(s.closedByPeer()).isTrue();
+        }
+    }
+
+    @Test
+    void anExpectContinueRequestGets100ThenItsAnswer() throws Exception {
+        String body = Gateway.chatBody(Gateway.MODEL, false);
+        try (RawSocket s = new RawSocket(gw.proxy.port())) {
+            String request = RawSocket.chat(acct.key(), body, "Expect: 100-continue", "x-mock-tokens: 3");
+            s.write(request.substring(0, request.length() - body.length()));
+            assertThat(s.readResponse().status()).isEqualTo(100);
+
+            s.write(body);
+
+            assertThat(completionTokens(s.readResponse())).isEqualTo(3);
+            assertThat(completionTokens(s.write(chat(acct.key(), 4)).readResponse())).isEqualTo(4);
+        }
+    }
+
     @Test
     void aPipelinedRefusalDoesNotSwallowTheNextRequest() throws Exception {
         try (RawSocket s = new RawSocket(gw.proxy.port())) {
