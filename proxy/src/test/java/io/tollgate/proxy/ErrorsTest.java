@@ -194,13 +194,14 @@ class ErrorsTest {
             "{\"model\":5,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
             "{\"model\":\"test-chat\",\"stream\":\"yes\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
             "{\"model\":\"test-chat\",\"messages\":\"hi\"}",
+            "{\"model\":\"test-chat\",\"max_tokens\":\"5\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
             "{\"model\":\"test-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]} {}",
             ""})
     void malformedBodyIs400InvalidRequest(String body) throws Exception {
         HttpResponse<String> r = gw.chat(acct.key(), body);
 
         assertError(r, 400, "invalid_request", INVALID_REQUEST);
-        assertThat(gw.mock.requests()).isEmpty();
+        assertThat(gw.mock.headsReceived()).isZero();
     }
 
     @Test
@@ -229,6 +230,8 @@ class ErrorsTest {
 
         assertError(r, 402, "insufficient_credits", "insufficient_quota");
         assertThat(gw.mock.requests()).isEmpty();
+        // The head may have gone upstream while the reservation was asked; then it was cut off.
+        await().atMost(Duration.ofSeconds(5)).until(() -> gw.mock.incompleteRequests() == gw.mock.headsReceived());
         gw.awaitSettled();
         assertThat(gw.queryNumber("SELECT count(*) FROM reservations")).isZero();
         assertThat(gw.accounts.find(broke.accountId()).orElseThrow().reserved()).isZero();
