@@ -5,6 +5,7 @@ import io.tollgate.proxy.mock.NoLeaksExtension;
 import io.tollgate.schema.ApiKey;
 import io.tollgate.schema.ApiKeySecrets;
 import io.tollgate.schema.KeyStore;
+import io.tollgate.schema.RateLimits;
 import io.tollgate.schema.Upstream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -14,7 +15,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.net.ServerSocket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -237,6 +240,22 @@ class ErrorsTest {
         assertThat(gw.accounts.find(broke.accountId()).orElseThrow().reserved()).isZero();
     }
 
+    @Test
+    void keyCreditLimitUsedUpIs402() throws Exception {
+        Gateway.Funded f = gw.fund("10");
+        KeyStore.Created capped = gw.keys.create(f.accountId(), "capped", null, new BigDecimal("0.0001"),
+                null, RateLimits.NONE, 3);
+        gw.awaitKnown(capped.plaintext());
+
+        HttpResponse<String> r = gw.chat(capped.plaintext(), chatBody());
+
+        assertError(r, 402, "api_key_credit_limit_exceeded", "insufficient_quota");
+        assertThat(gw.mock.requests()).isEmpty();
+        await().atMost(Duration.ofSeconds(5)).until(() -> gw.mock.incompleteRequests() == gw.mock.headsReceived());
+        // The account could have paid: only the key's own limit refused it.
+        assertThat(gw.chat(f.key(), chatBody()).statusCode()).isEqualTo(200);
+    }
+
     // ---------------------------------------------------------------- 5xx
 
     @Test
@@ -304,7 +323,7 @@ class ErrorsTest {
     void anOrdinaryClientSendingTooMuchReadsThe413(boolean chunked) throws Exception {
         byte[] body = Gateway.bigChatBody(OVER_LIMIT);
         HttpRequest.BodyPublisher publisher = chunked
-                ? HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body))
+                ? HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body))
                 : HttpRequest.BodyPublishers.ofByteArray(body);
         HttpResponse<String> r = gw.http.send(HttpRequest.newBuilder(gw.uri("/v1/chat/completions"))
                 .header("authorization", "Bearer " + acct.key())
