@@ -39,6 +39,7 @@ import io.tollgate.proxy.http.BodyLimitExceeded;
 import io.tollgate.proxy.http.ErrorResponses;
 import io.tollgate.proxy.http.Headers;
 import io.tollgate.proxy.http.RequestHeadTimeoutHandler;
+import io.tollgate.proxy.http.RequestIds;
 import io.tollgate.proxy.upstream.BackendHandler;
 import io.tollgate.proxy.upstream.UpstreamPool;
 import io.tollgate.proxy.upstream.UpstreamTarget;
@@ -58,7 +59,6 @@ import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -221,6 +221,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         e.inspector = new ChatRequestInspector(ctx.alloc());
         if (HttpUtil.is100ContinueExpected(request)
                 && HttpUtil.getContentLength(request, -1L) <= services.config().maxBodyBytes()) {
+            e.continueSent = true;
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
         }
         e.readMore();
@@ -275,16 +276,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private static String newRequestId() {
-        ThreadLocalRandom r = ThreadLocalRandom.current();
-        return "req_" + Long.toHexString(r.nextLong() | Long.MIN_VALUE) + Long.toHexString(r.nextLong() | Long.MIN_VALUE);
-    }
-
     // ---------------------------------------------------------------- one exchange
 
     /** The state of one request, from head to the recorded outcome. Lives on the channel's loop. */
     private final class Exchange implements BackendHandler.Listener {
-        final String requestId = newRequestId();
+        final String requestId = RequestIds.next();
         final long startNanos = System.nanoTime();
         final Instant createdAt = Instant.now();
         final HttpRequest head;
@@ -303,6 +299,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         boolean answered;          // a response head went to the client
         boolean responseDone;      // ... and its last byte
         boolean closeAfterAnswer;
+        boolean continueSent;      // 100 Continue went out: the client will send the body
         boolean outcomeRecorded;
         boolean outcomePending;    // waiting for the reservation's answer to record the outcome
         int status;
@@ -709,6 +706,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             answered = true;
             status = error.status().code();
             errorCode = error.code();
+            if (!continueSent && !bodyComplete && HttpUtil.is100ContinueExpected(head)) {
+                // Refused without 100 Continue, the client need not send the body (RFC 9110
+                // 10.1.1), so where its next request starts is unknowable: close rather than guess.
+                closeAfterAnswer = true;
+            }
             FullHttpResponse response = ErrorResponses.of(ctx.alloc(), error, message, requestId);
             boolean close = !keepAlive || closeAfterAnswer;
             if (close) {

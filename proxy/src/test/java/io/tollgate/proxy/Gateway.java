@@ -1,5 +1,6 @@
 package io.tollgate.proxy;
 
+import io.tollgate.proxy.catalog.Catalog;
 import io.tollgate.proxy.mock.MockProvider;
 import io.tollgate.schema.Account;
 import io.tollgate.schema.AccountStore;
@@ -19,6 +20,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Instant;
 import java.util.List;
 
@@ -45,7 +50,12 @@ public final class Gateway implements AutoCloseable {
     public final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     public Gateway() {
-        this(ProxyConfig.defaults().withHostPort("127.0.0.1", 0));
+        this(config());
+    }
+
+    /** The default configuration on a loopback port of the system's choosing. */
+    public static ProxyConfig config() {
+        return ProxyConfig.defaults().withHostPort("127.0.0.1", 0);
     }
 
     public Gateway(ProxyConfig config) {
@@ -64,6 +74,31 @@ public final class Gateway implements AutoCloseable {
         Instant now = Instant.now();
         models.put(new Model(id, id, "text", List.of("chat"), List.of(new Route(upstream.id(), upstreamModel)),
                 pricing, maxOutputTokens, true, true, null, now, now));
+    }
+
+    /** A model at {@link #PRICING} routed to {@code via}; reload the catalog before relying on it. */
+    public void putModel(String id, Upstream via, String upstreamModel, boolean enabled, boolean isPublic) {
+        Instant now = Instant.now();
+        models.put(new Model(id, id, "text", List.of("chat"), List.of(new Route(via.id(), upstreamModel)),
+                PRICING, 1000, enabled, isPublic, null, now, now));
+    }
+
+    /** Another key of {@code accountId}, known to the proxy when this returns; returns the plaintext. */
+    public String key(String accountId, List<String> models, Instant expiresAt) {
+        KeyStore.Created k = keys.create(accountId, "test", models, null, expiresAt, RateLimits.NONE, 3);
+        awaitKnown(k.plaintext());
+        return k.plaintext();
+    }
+
+    /** One number from SQL on the gateway's database, e.g. {@code SELECT count(*) FROM reservations}. */
+    public BigDecimal queryNumber(String sql) throws SQLException {
+        try (Connection c = db.database().dataSource().getConnection();
+             Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            BigDecimal n = rs.getBigDecimal(1);
+            return n == null ? BigDecimal.ZERO : n;
+        }
     }
 
     /** An account holding {@code balance} credits, and one key of it; returns the plaintext key. */
@@ -106,6 +141,32 @@ public final class Gateway implements AutoCloseable {
     public static String chatBody(String model, boolean stream) {
         return "{\"messages\":[{\"role\":\"user\",\"content\":\"say hello to the gateway\"}],\"model\":\"" + model
                 + "\"" + (stream ? ",\"stream\":true" : "") + "}";
+    }
+
+    /** Waits until the proxy's routing holds these models and the upstreams they route to. */
+    public void awaitModels(String... ids) {
+        await().atMost(Duration.ofSeconds(5)).until(() -> {
+            Catalog.Routing routing = proxy.catalog().routing();
+            for (String id : ids) {
+                Model m = routing.models().get(id);
+                if (m == null || !m.routes().stream().allMatch(r -> routing.upstreams().containsKey(r.upstreamId()))) {
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
+
+    /** A valid chat body of about {@code size} bytes, model first, in many short messages. */
+    public static byte[] bigChatBody(int size) {
+        StringBuilder b = new StringBuilder("{\"model\":\"" + Gateway.MODEL + "\",\"messages\":[");
+        String message = "{\"role\":\"user\",\"content\":\"" + "lorem ipsum ".repeat(80) + "\"}";
+        while (b.length() + message.length() + 2 < size) {
+            b.append(message).append(',');
+        }
+        b.setLength(b.length() - 1);
+        b.append("]}");
+        return b.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /** Waits until every recorded outcome is in the database. */

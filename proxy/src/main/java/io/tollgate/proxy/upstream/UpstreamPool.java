@@ -87,6 +87,14 @@ public final class UpstreamPool {
                     }
                 });
         ChannelFuture connect = b.connect(target.host(), target.port());
+        // Once per connection: a closed idle connection leaves its queue.
+        Channel fresh = connect.channel();
+        fresh.closeFuture().addListener(f -> {
+            ArrayDeque<Channel> waiting = idle.get(target);
+            if (waiting != null) {
+                waiting.remove(fresh);
+            }
+        });
         connect.addListener(f -> {
             if (f.isSuccess()) {
                 promise.trySuccess(connect.channel());
@@ -117,6 +125,5 @@ public final class UpstreamPool {
             q.remove(ch);
             ch.close();
         }, idleNanos, TimeUnit.NANOSECONDS));
-        ch.closeFuture().addListener(f -> q.remove(ch));
     }
 }

@@ -23,7 +23,7 @@ import static org.awaitility.Awaitility.await;
  * allocation polls that queue, so after the tests it runs a few collections, each until a weak
  * marker of its own has been queued, and allocates after each.
  */
-final class NoLeaksExtension implements BeforeAllCallback, AfterAllCallback {
+public final class NoLeaksExtension implements BeforeAllCallback, AfterAllCallback {
 
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(NoLeaksExtension.class);
 
