@@ -80,6 +80,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private static final Set<Integer> PASS_THROUGH = Set.of(400, 404, 409, 413, 422, 429);
     private static final String CHAT = "/chat/completions";
     private static final String MODELS = "/models";
+    private static final String MOCK = "mock";
+    /** Output tokens reserved for a model with no cap when the request sets no max_tokens. */
+    private static final long DEFAULT_OUTPUT_BOUND = 4096;
 
     private enum Reservation { NONE, PENDING, HELD, REFUSED }
 
@@ -254,9 +257,6 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             if (e.model == null && e.inspector.model() != null && !e.route()) {
                 return;
             }
-            if (last) {
-                e.reserve();
-            }
             e.pushBody();
         } catch (InvalidRequestException ire) {
             e.fail(ire.error(), ire.getMessage());
@@ -387,7 +387,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             model = m;
             target = routing.targets().get(upstream.id());
             inspector.rewriteModel(chosen.upstreamModel());
-            connect();
+            reserve();                                       // the upstream is called once it is held
             return true;
         }
 
@@ -425,7 +425,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             HttpHeaders h = r.headers();
             Headers.copyEndToEnd(head.headers(), h, NOT_FORWARDED);
             h.set(HttpHeaderNames.HOST, target.hostHeader());
-            h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + upstream.apiKey());
+            String upstreamKey = upstream.apiKey().isEmpty() && MOCK.equals(upstream.provider())
+                    ? MOCK : upstream.apiKey();               // the built-in mock wants some key, any
+            if (!upstreamKey.isEmpty()) {
+                h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + upstreamKey);
+            }
             h.set(Headers.X_REQUEST_ID, requestId);
             ByteBuf ready = inspector.drainReady(ctx.alloc());
             if (bodyParsed) {
@@ -489,15 +493,23 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
         // -- credits
 
+        /**
+         * Reserves the most this request can cost, as soon as its model is known and before any
+         * upstream byte: input is bounded by the body's size (a token is at least one byte; the
+         * declared length, or the body limit while a chunked body is still arriving), output by
+         * max_tokens when already parsed, else by the model's cap.
+         */
         void reserve() {
             Pricing pricing = model.pricing();
+            Integer cap = model.maxOutputTokens();
             long outputBound = inspector.maxTokens() != null ? inspector.maxTokens()
-                    : model.maxOutputTokens() != null ? model.maxOutputTokens() : 4096;
-            if (model.maxOutputTokens() != null) {
-                outputBound = Math.min(outputBound, model.maxOutputTokens());
+                    : cap != null ? cap : DEFAULT_OUTPUT_BOUND;
+            if (cap != null) {
+                outputBound = Math.min(outputBound, cap);
             }
-            // A token is at least one byte of the body, so the body's size bounds the input.
-            reserved = Prices.tokens(pricing, inspector.bodyBytes(), outputBound);
+            long inputBound = bodyParsed ? inspector.bodyBytes()
+                    : HttpUtil.getContentLength(head, (long) services.config().maxBodyBytes());
+            reserved = Prices.tokens(pricing, inputBound, outputBound);
             reservation = Reservation.PENDING;
             services.billing().reserve(requestId, account.id(), key.id(), reserved)
                     .whenComplete((result, err) -> onLoop(ctx, () -> onReserved(result, err)));
@@ -525,8 +537,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             } else if (result == BillingStore.Reserve.KEY_CREDIT_LIMIT) {
                 fail(ApiError.API_KEY_CREDIT_LIMIT_EXCEEDED, "this API key's credit limit is used up");
             } else {
-                pushBody();
-                trySendTail();
+                connect();
             }
         }
 
