@@ -39,6 +39,9 @@ import io.tollgate.proxy.http.BodyLimitExceeded;
 import io.tollgate.proxy.http.ErrorResponses;
 import io.tollgate.proxy.http.Headers;
 import io.tollgate.proxy.http.RequestHeadTimeoutHandler;
+import io.tollgate.proxy.limit.Decision;
+import io.tollgate.proxy.limit.LimitClass;
+import io.tollgate.proxy.limit.Limiters;
 import io.tollgate.proxy.http.RequestIds;
 import io.tollgate.proxy.upstream.BackendHandler;
 import io.tollgate.proxy.upstream.UpstreamPool;
@@ -111,8 +114,14 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         ctx.fireChannelActive();
     }
 
-    /** Asks for the next message; FlowControlHandler delivers at most one per read(). */
+    /**
+     * Asks for the next message; FlowControlHandler delivers one per read(), so a second read()
+     * before the first is answered would pull in the next pipelined request too early.
+     */
     private void requestRead() {
+        if (readPending) {
+            return;
+        }
         readPending = true;
         ctx.read();
     }
@@ -216,18 +225,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             e.readMore();
             return;
         }
-        if (endpoint.equals(MODELS)) {
-            e.answerModels();
-            e.readMore();
-            return;
-        }
-        e.inspector = new ChatRequestInspector(ctx.alloc());
-        if (HttpUtil.is100ContinueExpected(request)
-                && HttpUtil.getContentLength(request, -1L) <= services.config().maxBodyBytes()) {
-            e.continueSent = true;
-            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
-        }
-        e.readMore();
+        e.checkRateLimit(endpoint.equals(MODELS));
     }
 
     // ---------------------------------------------------------------- request body
@@ -254,7 +252,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 e.inspector.finish();
                 e.bodyParsed = true;
             }
-            if (e.model == null && e.inspector.model() != null && !e.route()) {
+            if (e.model == null && e.inspector.model() != null && e.limitPassed() && !e.route()) {
                 return;
             }
             e.pushBody();
@@ -305,6 +303,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         int status;
         String errorCode;
 
+        Decision limit;            // the rate limiter's answer, once in
         Reservation reservation = Reservation.NONE;
         BigDecimal reserved = BigDecimal.ZERO;
 
@@ -389,6 +388,73 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             inspector.rewriteModel(chosen.upstreamModel());
             reserve();                                       // the upstream is called once it is held
             return true;
+        }
+
+        // -- rate limit, between the key check and routing
+
+        /**
+         * Asks the limiter for this key's general budget. The body keeps streaming into the
+         * inspector meanwhile; nothing is routed, reserved or sent upstream before the answer.
+         */
+        void checkRateLimit(boolean models) {
+            Limiters limiters = services.limiters();
+            int perMinute = Limiters.limitFor(account.tier(), key.rateLimits(), LimitClass.GENERAL, limiters.config());
+            if (!models) {
+                inspector = new ChatRequestInspector(ctx.alloc());
+            }
+            limiters.rateLimiter().acquire(key.id(), LimitClass.GENERAL, perMinute)
+                    .whenComplete((d, err) -> onLoop(ctx, () -> onRateLimit(
+                            err == null ? d : Decision.unavailable(perMinute), models)));
+            if (!models && !HttpUtil.is100ContinueExpected(head)) {
+                readMore();
+            }
+        }
+
+        void onRateLimit(Decision d, boolean models) {
+            limit = d;
+            if (current != this || answered) {
+                return;
+            }
+            if (d.limited()) {
+                fail(ApiError.RATE_LIMIT_EXCEEDED, "rate limit of " + d.limit() + " requests per minute reached; retry in "
+                        + d.retryAfterSeconds() + " s");
+                readMore();
+                return;
+            }
+            if (d.unavailable()) {
+                fail(ApiError.SERVICE_UNAVAILABLE, "rate limiting is unavailable, try again shortly");
+                readMore();
+                return;
+            }
+            if (models) {
+                answerModels();
+                readMore();
+                return;
+            }
+            if (HttpUtil.is100ContinueExpected(head)
+                    && HttpUtil.getContentLength(head, -1L) <= services.config().maxBodyBytes()) {
+                continueSent = true;
+                ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+            }
+            if (model == null && inspector.model() != null) {
+                if (!route()) {
+                    readMore();
+                    return;
+                }
+                pushBody();
+            }
+            readMore();
+        }
+
+        boolean limitPassed() {
+            return limit != null && limit.allowed();
+        }
+
+        /** X-RateLimit-* (and Retry-After on a refusal) on every answer of a limited endpoint. */
+        void addLimitHeaders(HttpHeaders h) {
+            if (limit != null && !limit.unavailable()) {
+                limit.headers().forEach(h::set);
+            }
         }
 
         boolean keyAllows(String modelId) {
@@ -576,6 +642,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             HttpHeaders h = out.headers();
             Headers.copyEndToEnd(response.headers(), h, NOT_RETURNED);
             h.set(Headers.X_REQUEST_ID, requestId);
+            addLimitHeaders(h);
             String contentType = response.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
             if (ok && contentType.startsWith("text/event-stream")) {
                 h.remove(HttpHeaderNames.CONTENT_LENGTH);
@@ -723,6 +790,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 closeAfterAnswer = true;
             }
             FullHttpResponse response = ErrorResponses.of(ctx.alloc(), error, message, requestId);
+            addLimitHeaders(response.headers());
             boolean close = !keepAlive || closeAfterAnswer;
             if (close) {
                 response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
@@ -864,6 +932,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
                     .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
                     .set(Headers.X_REQUEST_ID, requestId);
+            addLimitHeaders(response.headers());
             if (!keepAlive) {
                 response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             }

@@ -22,6 +22,8 @@ import io.netty.util.concurrent.EventExecutor;
 import io.tollgate.proxy.billing.Billing;
 import io.tollgate.proxy.catalog.Catalog;
 import io.tollgate.proxy.catalog.CatalogSync;
+import io.tollgate.proxy.limit.LimiterConfig;
+import io.tollgate.proxy.limit.Limiters;
 import io.tollgate.proxy.mock.MockProvider;
 import io.tollgate.proxy.upstream.UpstreamPool;
 import io.tollgate.schema.BillingStore;
@@ -49,9 +51,11 @@ public final class ProxyServer implements AutoCloseable {
     private final Billing billing;
     private final MockProvider mock;
     private final Catalog catalog;
+    private final Limiters limiters;
 
     private ProxyServer(EventLoopGroup group, Channel server, CatalogSync sync, Billing billing,
-                        MockProvider mock, Catalog catalog) {
+                        MockProvider mock, Catalog catalog, Limiters limiters) {
+        this.limiters = limiters;
         this.group = group;
         this.server = server;
         this.sync = sync;
@@ -60,8 +64,13 @@ public final class ProxyServer implements AutoCloseable {
         this.catalog = catalog;
     }
 
-    /** Binds the proxy, loads the catalog and starts listening for changes. */
+    /** Binds the proxy with the in-process limiter and the default tiers. */
     public static ProxyServer start(ProxyConfig config, Database database) {
+        return start(config, LimiterConfig.defaults(), database);
+    }
+
+    /** Binds the proxy, loads the catalog and starts listening for changes. */
+    public static ProxyServer start(ProxyConfig config, LimiterConfig limits, Database database) {
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         int threads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
@@ -71,7 +80,9 @@ public final class ProxyServer implements AutoCloseable {
         MockProvider mock = null;
         Billing billing = null;
         CatalogSync sync = null;
+        Limiters limiters = null;
         try {
+            limiters = Limiters.create(limits);
             mock = MockProvider.start(group, "127.0.0.1", 0, MockProvider.Options.defaults());
             InetSocketAddress mockAddress = mock.address();
 
@@ -86,7 +97,7 @@ public final class ProxyServer implements AutoCloseable {
             sync = new CatalogSync(catalog, database, config.cacheRefreshInterval(), () -> mockAddress);
             sync.start();
             billing = new Billing(new BillingStore(database.dataSource()), Math.max(2, database.config().maxPoolSize() / 2));
-            ProxyServices services = new ProxyServices(config, catalog, billing, Map.copyOf(pools));
+            ProxyServices services = new ProxyServices(config, catalog, billing, limiters, Map.copyOf(pools));
 
             Channel server = new ServerBootstrap()
                     .group(group)
@@ -100,7 +111,7 @@ public final class ProxyServer implements AutoCloseable {
                     .syncUninterruptibly()
                     .channel();
             log.info("proxy listening on {} ({})", server.localAddress(), epoll ? "epoll" : "nio");
-            return new ProxyServer(group, server, sync, billing, mock, catalog);
+            return new ProxyServer(group, server, sync, billing, mock, catalog, limiters);
         } catch (SSLException | RuntimeException e) {
             if (sync != null) {
                 sync.close();
@@ -110,6 +121,9 @@ public final class ProxyServer implements AutoCloseable {
             }
             if (mock != null) {
                 mock.close();
+            }
+            if (limiters != null) {
+                limiters.close();
             }
             group.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS);
             throw e instanceof RuntimeException re ? re : new IllegalStateException(e);
@@ -147,5 +161,6 @@ public final class ProxyServer implements AutoCloseable {
         mock.close();
         group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
         billing.close();
+        limiters.close();
     }
 }

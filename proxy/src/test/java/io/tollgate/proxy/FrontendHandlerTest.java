@@ -43,6 +43,8 @@ class FrontendHandlerTest {
     private static final String KEY = "sk-tg-frontend-handler-test-key";
     private static TestDatabase db;
     private static Billing billing;
+    private static final io.tollgate.proxy.limit.Limiters limiters =
+            io.tollgate.proxy.limit.Limiters.create(io.tollgate.proxy.limit.LimiterConfig.defaults());
 
     @BeforeAll
     static void start() {
@@ -69,7 +71,7 @@ class FrontendHandlerTest {
         UpstreamPool pool = new UpstreamPool((EventLoop) ch.eventLoop(), NioSocketChannel.class, null,
                 Duration.ofSeconds(1), Duration.ofSeconds(1), 1);
         ProxyServices services = new ProxyServices(ProxyConfig.defaults(), TestCatalogs.of(account, key, a, b, hidden),
-                billing, Map.of((EventLoop) ch.eventLoop(), pool));
+                billing, limiters, Map.of((EventLoop) ch.eventLoop(), pool));
         ch.pipeline().addLast(new RequestDecoder(new HttpDecoderConfig()), new HttpResponseEncoder(),
                 new FlowControlHandler(), new FrontendHandler(services));
         ch.pipeline().fireChannelActive();

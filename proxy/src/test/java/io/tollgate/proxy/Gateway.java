@@ -58,7 +58,24 @@ public final class Gateway implements AutoCloseable {
         return ProxyConfig.defaults().withHostPort("127.0.0.1", 0);
     }
 
+    /**
+     * Tier limits high enough that tests about something else never meet them; the tier "tight"
+     * keeps SPEC's pro limits for the tests that are about rate limits.
+     */
+    public static io.tollgate.proxy.limit.LimiterConfig roomyLimits() {
+        var roomy = java.util.Map.of(io.tollgate.proxy.limit.LimitClass.GENERAL, 1_000_000,
+                io.tollgate.proxy.limit.LimitClass.IMAGE_SUBMIT, 1_000_000,
+                io.tollgate.proxy.limit.LimitClass.IMAGE_POLL, 1_000_000);
+        var d = io.tollgate.proxy.limit.LimiterConfig.defaults();
+        return new io.tollgate.proxy.limit.LimiterConfig(d.redisUrl(), d.timeout(), d.failurePolicy(),
+                java.util.Map.of("pro", roomy, "max", roomy, "tight", d.tiers().get("pro")));
+    }
+
     public Gateway(ProxyConfig config) {
+        this(config, roomyLimits());
+    }
+
+    public Gateway(ProxyConfig config, io.tollgate.proxy.limit.LimiterConfig limits) {
         db = TestDatabase.create();
         mock = MockProvider.start("127.0.0.1", 0, new MockProvider.Options(8, Duration.ZERO, Duration.ZERO, UPSTREAM_KEY));
         accounts = new AccountStore(db.database().dataSource());
@@ -67,7 +84,7 @@ public final class Gateway implements AutoCloseable {
         models = new ModelStore(db.database().dataSource());
         upstream = upstreams.create("mock", "openai", "http://127.0.0.1:" + mock.port() + "/v1", UPSTREAM_KEY, 1, 0, true);
         putModel(MODEL, "mock-model", PRICING, 1000);
-        proxy = ProxyServer.start(config, db.database());
+        proxy = ProxyServer.start(config, limits, db.database());
     }
 
     public void putModel(String id, String upstreamModel, Pricing pricing, Integer maxOutputTokens) {
