@@ -577,7 +577,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     : HttpUtil.getContentLength(head, (long) services.config().maxBodyBytes());
             reserved = Prices.tokens(pricing, inputBound, outputBound);
             reservation = Reservation.PENDING;
-            services.billing().reserve(requestId, account.id(), key.id(), reserved)
+            services.billing().reserve(account.id(), key.id(), reserved)
                     .whenComplete((result, err) -> onLoop(ctx, () -> onReserved(result, err)));
         }
 
@@ -920,7 +920,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     cost,
                     upstream == null ? null : upstream.id(),
                     createdAt);
-            services.billing().record(new BillingStore.Outcome(reservation == Reservation.HELD, cost, entry));
+            services.billing().finish(key == null ? null : key.id(), reservation == Reservation.HELD ? reserved : null, cost, entry);
         }
 
         // -- GET /models

@@ -140,6 +140,11 @@ public final class ProxyServer implements AutoCloseable {
         return billing.pending();
     }
 
+    /** Gives back every credit lease not in use now; a busy key simply takes a new one. */
+    public void returnLeases() {
+        billing.returnLeases();
+    }
+
     /** Reloads the catalog from the database now (tests and the admin's "apply now"). */
     public void reloadCatalog() {
         sync.reloadAll();

@@ -107,11 +107,16 @@ class BillingAgreementTest {
                 .reduce(BigDecimal.ZERO, BigDecimal::add);
         assertThat(spent).isPositive();
 
-        // The balance, to the last credit, and nothing left reserved.
+        // The balance, to the last credit; what stays reserved is exactly the proxy's credit lease...
         Account account = gw.accounts.find(acct.accountId()).orElseThrow();
         assertThat(account.balance()).isEqualByComparingTo(INITIAL.subtract(spent));
+        assertThat(account.reserved()).isEqualByComparingTo(gw.queryNumber(
+                "SELECT coalesce(sum(amount), 0) FROM credit_leases WHERE account_id = '" + acct.accountId() + "'"));
+        // ...and once the proxy gives its leases back, nothing is reserved at all.
+        gw.proxy.returnLeases();
+        account = gw.accounts.find(acct.accountId()).orElseThrow();
         assertThat(account.reserved()).isZero();
-        assertThat(gw.queryNumber("SELECT count(*) FROM reservations")).isZero();
+        assertThat(gw.queryNumber("SELECT count(*) FROM credit_leases")).isZero();
         assertThat(gw.keys.find(acct.keyId()).orElseThrow().creditUsed()).isEqualByComparingTo(spent);
         assertThat(gw.keys.find(acct.keyId()).orElseThrow().creditReserved()).isZero();
 

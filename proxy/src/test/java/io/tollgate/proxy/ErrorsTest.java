@@ -235,7 +235,7 @@ class ErrorsTest {
         // Credits are reserved before the upstream is even connected.
         assertThat(gw.mock.headsReceived()).isZero();
         gw.awaitSettled();
-        assertThat(gw.queryNumber("SELECT count(*) FROM reservations")).isZero();
+        assertThat(gw.queryNumber("SELECT count(*) FROM credit_leases WHERE account_id = '" + broke.accountId() + "'")).isZero();
         assertThat(gw.accounts.find(broke.accountId()).orElseThrow().reserved()).isZero();
     }
 

@@ -107,7 +107,7 @@ public final class Gateway implements AutoCloseable {
         return k.plaintext();
     }
 
-    /** One number from SQL on the gateway's database, e.g. {@code SELECT count(*) FROM reservations}. */
+    /** One number from SQL on the gateway's database, e.g. {@code SELECT count(*) FROM credit_leases}. */
     public BigDecimal queryNumber(String sql) throws SQLException {
         try (Connection c = db.database().dataSource().getConnection();
              Statement s = c.createStatement();

@@ -10,18 +10,27 @@ import java.sql.Types;
 import java.util.List;
 
 /**
- * The money path's database half: reservations and settlements, each one statement, and the
- * request log written in batches. Blocking JDBC: callers run it off the event loop.
+ * The money path's database half: credit leases (grow, shrink, renew, sweep) and settlements,
+ * each one statement, and the request log written in batches. Blocking JDBC: callers run it off
+ * the event loop.
  */
 public final class BillingStore {
 
     public enum Reserve { RESERVED, INSUFFICIENT_CREDITS, KEY_CREDIT_LIMIT }
 
     /**
-     * The end of one request: its reservation (if it made one) is settled at {@code cost}
-     * (zero releases it) and its request-log row is written.
+     * The end of one request: a positive {@code cost} is spent from {@code holder}'s lease on the
+     * request's key (or from the balance, if that lease is gone), and its request-log row written.
      */
-    public record Outcome(boolean reserved, BigDecimal cost, RequestLogEntry log) {
+    public record Outcome(String holder, BigDecimal cost, RequestLogEntry log) {
+
+        public boolean spends() {
+            return holder != null && cost != null && cost.signum() > 0;
+        }
+    }
+
+    /** What growing a lease gave: the lease's new total, or why nothing could be granted. */
+    public record Lease(Reserve result, BigDecimal total) {
     }
 
     private static final String INSERT_LOG = """
@@ -36,21 +45,54 @@ public final class BillingStore {
         this.dataSource = dataSource;
     }
 
-    public Reserve reserve(String requestId, String accountId, String keyId, BigDecimal amount) throws SQLException {
+    /**
+     * Grows {@code holder}'s lease on a key by up to {@code max} and at least {@code min}, in one
+     * statement; the lease lives {@code ttlSeconds} unless renewed.
+     */
+    public Lease growLease(String holder, String keyId, String accountId, BigDecimal min, BigDecimal max,
+                           int ttlSeconds) throws SQLException {
         try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement("SELECT tollgate_reserve(?, ?, ?, ?)")) {
-            ps.setString(1, requestId);
-            ps.setString(2, accountId);
-            ps.setString(3, keyId);
-            ps.setBigDecimal(4, amount);
+             PreparedStatement ps = c.prepareStatement("SELECT tollgate_lease_grow(?, ?, ?, ?, ?, ?)")) {
+            ps.setString(1, holder);
+            ps.setString(2, keyId);
+            ps.setString(3, accountId);
+            ps.setBigDecimal(4, min);
+            ps.setBigDecimal(5, max);
+            ps.setInt(6, ttlSeconds);
             try (var rs = ps.executeQuery()) {
                 rs.next();
-                return switch (rs.getInt(1)) {
-                    case 0 -> Reserve.RESERVED;
-                    case 2 -> Reserve.KEY_CREDIT_LIMIT;
-                    default -> Reserve.INSUFFICIENT_CREDITS;
-                };
+                BigDecimal total = rs.getBigDecimal(1);
+                if (total.signum() < 0) {
+                    return new Lease(total.intValue() == -2 ? Reserve.KEY_CREDIT_LIMIT : Reserve.INSUFFICIENT_CREDITS, null);
+                }
+                return new Lease(Reserve.RESERVED, total);
             }
+        }
+    }
+
+    /** Gives back up to {@code amount} of a lease; returns what was given back. */
+    public BigDecimal shrinkLease(String holder, String keyId, BigDecimal amount) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT tollgate_lease_shrink(?, ?, ?)")) {
+            ps.setString(1, holder);
+            ps.setString(2, keyId);
+            ps.setBigDecimal(3, amount);
+            try (var rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBigDecimal(1);
+            }
+        }
+    }
+
+    /** Renews every lease of {@code holder}, then releases the leases of holders that went silent. */
+    public void renewAndSweep(String holder, int ttlSeconds) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement renew = c.prepareStatement("SELECT tollgate_lease_renew(?, ?)");
+             PreparedStatement sweep = c.prepareStatement("SELECT tollgate_lease_sweep()")) {
+            renew.setString(1, holder);
+            renew.setInt(2, ttlSeconds);
+            renew.executeQuery().close();
+            sweep.executeQuery().close();
         }
     }
 
@@ -58,16 +100,18 @@ public final class BillingStore {
     public void apply(List<Outcome> outcomes) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
-            try (PreparedStatement settle = c.prepareStatement("SELECT tollgate_settle(?, ?, ?)");
+            try (PreparedStatement spend = c.prepareStatement("SELECT tollgate_spend(?, ?, ?, ?, ?)");
                  PreparedStatement log = c.prepareStatement(INSERT_LOG)) {
                 for (Outcome o : outcomes) {
-                    if (o.reserved()) {
-                        settle.setString(1, o.log().requestId());
-                        settle.setBigDecimal(2, o.cost());
-                        settle.setString(3, Ids.newId("le"));
-                        settle.executeQuery().close();
-                    }
                     RequestLogEntry e = o.log();
+                    if (o.spends()) {
+                        spend.setString(1, e.requestId());
+                        spend.setString(2, o.holder());
+                        spend.setString(3, e.keyId());
+                        spend.setBigDecimal(4, o.cost());
+                        spend.setString(5, Ids.newId("le"));
+                        spend.executeQuery().close();
+                    }
                     log.setString(1, e.requestId());
                     log.setString(2, e.accountId());
                     log.setString(3, e.keyId());
