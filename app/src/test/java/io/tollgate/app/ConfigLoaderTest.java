@@ -330,6 +330,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theStartupLineSaysWhereTheLimitsLive() {
+        assertThat(Launcher.describeLimits(TollgateConfig.defaults().redis())).isEqualTo("in-process (single node)");
+        TollgateConfig redis = ConfigLoader.load((Path) null, Map.of(
+                "TOLLGATE_REDIS_URL", "redis://:hunter2@cache:6380/0",
+                "TOLLGATE_REDIS_FAILURE_POLICY", "closed",
+                "TOLLGATE_REDIS_TIMEOUT_MS", "80"));
+        assertThat(Launcher.describeLimits(redis.redis())).isEqualTo("redis redis://***@cache:6380/0 (fail-closed, 80 ms)");
+        TollgateConfig cluster = ConfigLoader.load((Path) null, Map.of("TOLLGATE_REDIS_URL", "redis-cluster://r1:7000,r2:7001"));
+        assertThat(Launcher.describeLimits(cluster.redis())).isEqualTo("redis redis-cluster://r1:7000,r2:7001 (fail-open, 50 ms)");
+    }
+
+    @Test
     void aMissingFileIsAnError(@TempDir Path dir) {
         assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("nope.yaml"), NO_ENV))
                 .isInstanceOf(ConfigException.class)
