@@ -6,9 +6,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.tollgate.app.TollgateConfig.AdminSettings;
 import io.tollgate.app.TollgateConfig.DatabaseSettings;
+import io.tollgate.app.TollgateConfig.LimitSettings;
 import io.tollgate.app.TollgateConfig.MetricsSettings;
 import io.tollgate.app.TollgateConfig.ProxySettings;
 import io.tollgate.app.TollgateConfig.RedisSettings;
+import io.tollgate.proxy.limit.FailurePolicy;
+import io.tollgate.proxy.limit.LimitClass;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,8 +19,12 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * Builds the {@link TollgateConfig}: defaults, then the YAML file, then the environment, each
@@ -29,11 +36,16 @@ public final class ConfigLoader {
     public static final String DATABASE_USER = "TOLLGATE_DATABASE_USER";
     public static final String DATABASE_PASSWORD = "TOLLGATE_DATABASE_PASSWORD";
     public static final String REDIS_URL = "TOLLGATE_REDIS_URL";
+    public static final String REDIS_TIMEOUT_MS = "TOLLGATE_REDIS_TIMEOUT_MS";
+    public static final String REDIS_FAILURE_POLICY = "TOLLGATE_REDIS_FAILURE_POLICY";
     public static final String ADMIN_TOKEN = "TOLLGATE_ADMIN_TOKEN";
     public static final String DATA_DIR = "TOLLGATE_DATA_DIR";
     public static final String PROXY_PORT = "TOLLGATE_PROXY_PORT";
     public static final String ADMIN_PORT = "TOLLGATE_ADMIN_PORT";
     public static final String METRICS_PORT = "TOLLGATE_METRICS_PORT";
+
+    /** What a tier may be called: it is stored on accounts and shown by the admin API. */
+    private static final Pattern TIER_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
 
     private ConfigLoader() {
     }
@@ -77,7 +89,7 @@ public final class ConfigLoader {
 
     private static TollgateConfig build(JsonNode root, String source, Map<String, String> env) {
         Section top = Section.root(root, source);
-        top.allow("database", "redis", "data_dir", "proxy", "admin", "metrics");
+        top.allow("database", "redis", "data_dir", "proxy", "admin", "metrics", "limits");
 
         Section db = top.section("database");
         db.allow("url", "user", "password", "pool_size");
@@ -88,8 +100,14 @@ public final class ConfigLoader {
                 db.integer("pool_size", DatabaseSettings.DEFAULT_POOL_SIZE));
 
         Section redisSection = top.section("redis");
-        redisSection.allow("url");
-        RedisSettings redis = RedisSettings.parse(env(env, REDIS_URL, redisSection.string("url", null)));
+        redisSection.allow("url", "timeout_ms", "failure_policy");
+        RedisSettings redis = RedisSettings.parse(env(env, REDIS_URL, redisSection.string("url", null)))
+                .withTimeout(envMillis(env, REDIS_TIMEOUT_MS,
+                        redisSection.positiveMillis("timeout_ms", RedisSettings.DEFAULT_TIMEOUT)))
+                .withFailurePolicy(envPolicy(env, REDIS_FAILURE_POLICY,
+                        redisSection.failurePolicy("failure_policy", RedisSettings.DEFAULT_FAILURE_POLICY)));
+
+        LimitSettings limits = limits(top.section("limits"));
 
         Path dataDir = Path.of(env(env, DATA_DIR, top.string("data_dir", TollgateConfig.DEFAULT_DATA_DIR.toString())));
 
@@ -116,7 +134,32 @@ public final class ConfigLoader {
         m.allow("port");
         MetricsSettings metrics = new MetricsSettings(envPort(env, METRICS_PORT, m.port("port", MetricsSettings.DEFAULT_PORT)));
 
-        return new TollgateConfig(database, redis, dataDir, proxy, admin, metrics);
+        return new TollgateConfig(database, redis, dataDir, proxy, admin, metrics, limits);
+    }
+
+    /** {@code limits: {tiers: {<tier>: {general: N, image_submit: N, image_poll: N}}}}. */
+    private static LimitSettings limits(Section section) {
+        section.allow("tiers");
+        Section tiersSection = section.section("tiers");
+        Map<String, Map<LimitClass, Integer>> tiers = new LinkedHashMap<>();
+        String[] classes = Arrays.stream(LimitClass.values()).map(LimitClass::wireName).toArray(String[]::new);
+        for (String tier : tiersSection.keys()) {
+            if (!TIER_NAME.matcher(tier).matches()) {
+                throw new ConfigException(tiersSection.source() + ": tier name '" + tier + "' under limits.tiers must be "
+                        + "1-64 letters, digits, '_', '.' or '-', starting with a letter or digit");
+            }
+            Section t = tiersSection.section(tier);
+            t.allow(classes);
+            Map<LimitClass, Integer> limits = new EnumMap<>(LimitClass.class);
+            for (LimitClass cls : LimitClass.values()) {
+                Integer rpm = t.positiveInteger(cls.wireName());
+                if (rpm != null) {
+                    limits.put(cls, rpm);
+                }
+            }
+            tiers.put(tier, limits);
+        }
+        return new LimitSettings(tiers);
     }
 
     /** A variable that is unset or blank leaves the file's value in place. */
@@ -128,6 +171,36 @@ public final class ConfigLoader {
     private static int envPort(Map<String, String> env, String name, int fallback) {
         String value = env(env, name, null);
         return value == null ? fallback : parsePort(value, name);
+    }
+
+    private static Duration envMillis(Map<String, String> env, String name, Duration fallback) {
+        String value = env(env, name, null);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            long ms = Long.parseLong(value);
+            if (ms > 0) {
+                return Duration.ofMillis(ms);
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new ConfigException(name + " must be a positive number of milliseconds but was '" + value + "'");
+    }
+
+    private static FailurePolicy envPolicy(Map<String, String> env, String name, FailurePolicy fallback) {
+        String value = env(env, name, null);
+        return value == null ? fallback : parsePolicy(value, name);
+    }
+
+    /** {@code open} or {@code closed}, exactly; anything else names {@code what} and both. */
+    static FailurePolicy parsePolicy(String value, String what) {
+        return switch (value) {
+            case "open" -> FailurePolicy.OPEN;
+            case "closed" -> FailurePolicy.CLOSED;
+            default -> throw new ConfigException(what + " must be 'open' or 'closed' but was '" + value + "'");
+        };
     }
 
     static int parsePort(String value, String what) {
@@ -165,8 +238,9 @@ public final class ConfigLoader {
             });
             if (!unknown.isEmpty()) {
                 String where = path.isEmpty() ? "at the top level" : "under " + path;
-                throw new ConfigException(source + ": unknown key '" + key(unknown.getFirst()) + "' ("
-                        + "known keys " + where + ": " + String.join(", ", known) + ")");
+                String named = String.join("', '", unknown.stream().map(this::key).toList());
+                throw new ConfigException(source + ": unknown key" + (unknown.size() == 1 ? "" : "s") + " '" + named
+                        + "' (known keys " + where + ": " + String.join(", ", known) + ")");
             }
         }
 
@@ -199,6 +273,37 @@ public final class ConfigLoader {
                 throw new ConfigException(source + ": '" + key(name) + "' must be a whole number but was " + v);
             }
             return v.intValue();
+        }
+
+        /** A whole number above zero, or null when absent. */
+        Integer positiveInteger(String name) {
+            if (value(name) == null) {
+                return null;
+            }
+            int v = integer(name, 0);
+            if (v <= 0) {
+                throw new ConfigException(source + ": '" + key(name) + "' must be a positive whole number but was " + v);
+            }
+            return v;
+        }
+
+        Duration positiveMillis(String name, Duration fallback) {
+            Integer ms = positiveInteger(name);
+            return ms == null ? fallback : Duration.ofMillis(ms);
+        }
+
+        FailurePolicy failurePolicy(String name, FailurePolicy fallback) {
+            String v = string(name, null);
+            return v == null ? fallback : parsePolicy(v, source + ": '" + key(name) + "'");
+        }
+
+        /** The keys of this mapping, in file order; none when it is absent. */
+        List<String> keys() {
+            List<String> names = new ArrayList<>();
+            if (node != null && !node.isNull() && !node.isMissingNode()) {
+                node.fieldNames().forEachRemaining(names::add);
+            }
+            return names;
         }
 
         int port(String name, int fallback) {

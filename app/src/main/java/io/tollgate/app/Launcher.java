@@ -93,7 +93,9 @@ final class Launcher implements AutoCloseable {
 
     synchronized AdminServer startAdmin(String token) {
         TollgateConfig.AdminSettings settings = config.admin();
-        AdminServer admin = AdminServer.start(new AdminServer.Config(settings.host(), settings.port(), token), database());
+        // The tiers the limiter knows are the ones an account may be put on.
+        AdminServer admin = AdminServer.start(
+                new AdminServer.Config(settings.host(), settings.port(), token, config.tierNames()), database());
         started.push(new Part("admin API", admin));
         this.admin = admin;
         out.println("admin     listening on " + settings.host() + ":" + admin.port()
@@ -102,12 +104,25 @@ final class Launcher implements AutoCloseable {
     }
 
     synchronized ProxyServer startProxy() {
-        ProxyServer proxy = ProxyServer.start(config.proxy().toProxyConfig(), database());
+        ProxyServer proxy = ProxyServer.start(config.proxy().toProxyConfig(), config.limiterConfig(), database());
         started.push(new Part("proxy", proxy));
         this.proxy = proxy;
         out.println("proxy     listening on " + config.proxy().host() + ":" + proxy.port()
                 + "   " + url(config.proxy().host(), proxy.port()) + "/v1");
+        out.println("limits    " + describeLimits(config.redis()));
         return proxy;
+    }
+
+    /**
+     * Where the rate limits live: {@code in-process (single node)}, or
+     * {@code redis <url without password> (fail-open|fail-closed, <timeout> ms)}.
+     */
+    static String describeLimits(TollgateConfig.RedisSettings redis) {
+        if (!redis.enabled()) {
+            return "in-process (single node)";
+        }
+        return "redis " + redis.maskedUrl() + " (fail-" + TollgateConfig.RedisSettings.policyName(redis.failurePolicy())
+                + ", " + redis.timeout().toMillis() + " ms)";
     }
 
     /** The servers started so far; after {@link #close()} none. */

@@ -105,8 +105,6 @@ public final class Tollgate implements Callable<Integer> {
             }
             // The public port opens last, once everything behind it is ready.
             ProxyServer proxyServer = proxy ? launcher.startProxy() : null;
-            out.println("limits    " + (config.redis().enabled()
-                    ? "Redis " + config.redis().nodes() : "in-process (single node)"));
             if (demoKey != null) {
                 int port = proxyServer != null ? proxyServer.port() : config.proxy().port();
                 out.println();

@@ -1,17 +1,26 @@
 package io.tollgate.app;
 
 import io.tollgate.proxy.ProxyConfig;
+import io.tollgate.proxy.limit.FailurePolicy;
+import io.tollgate.proxy.limit.LimitClass;
+import io.tollgate.proxy.limit.LimiterConfig;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Everything one Tollgate process is configured by, built once at start-up by {@link ConfigLoader}
  * from the YAML file and the environment.
  *
  * @param dataDir where the embedded database, the admin token, the demo key and the local journal live
+ * @param limits  the requests-per-minute tiers the file configures (the rest of the limiter is in {@code redis})
  */
 public record TollgateConfig(
         DatabaseSettings database,
@@ -19,7 +28,8 @@ public record TollgateConfig(
         Path dataDir,
         ProxySettings proxy,
         AdminSettings admin,
-        MetricsSettings metrics) {
+        MetricsSettings metrics,
+        LimitSettings limits) {
 
     public static final Path DEFAULT_DATA_DIR = Path.of("data");
 
@@ -30,12 +40,35 @@ public record TollgateConfig(
         Objects.requireNonNull(proxy, "proxy");
         Objects.requireNonNull(admin, "admin");
         Objects.requireNonNull(metrics, "metrics");
+        Objects.requireNonNull(limits, "limits");
+        limiterConfig(redis, limits);          // anything the limiter would refuse fails here, at load time
     }
 
     /** Every default: embedded PostgreSQL and the in-process limiter under {@code ./data}. */
     public static TollgateConfig defaults() {
         return new TollgateConfig(DatabaseSettings.EMBEDDED, RedisSettings.IN_PROCESS, DEFAULT_DATA_DIR,
-                ProxySettings.DEFAULTS, AdminSettings.DEFAULTS, MetricsSettings.DEFAULTS);
+                ProxySettings.DEFAULTS, AdminSettings.DEFAULTS, MetricsSettings.DEFAULTS, LimitSettings.DEFAULTS);
+    }
+
+    /**
+     * What {@code ProxyServer.start} takes: the Redis URL (null: in-process), its call timeout and
+     * failure policy, and every tier (pro and max, plus the configured ones, merged over the defaults).
+     */
+    public LimiterConfig limiterConfig() {
+        return limiterConfig(redis, limits);
+    }
+
+    /** The tier names the limiter knows, for the admin API to accept on accounts. */
+    public Set<String> tierNames() {
+        return limiterConfig().tiers().keySet();
+    }
+
+    private static LimiterConfig limiterConfig(RedisSettings redis, LimitSettings limits) {
+        try {
+            return new LimiterConfig(redis.url(), redis.timeout(), redis.failurePolicy(), limits.tiers());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("rate limits: " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -71,16 +104,22 @@ public record TollgateConfig(
     }
 
     /**
-     * Where the shared rate-limit state lives.
+     * Where the shared rate-limit state lives, and what happens when it cannot be asked.
      *
-     * @param url     as configured ({@code redis://host:port} or {@code redis-cluster://host:port,host:port}),
-     *                or null for the in-process limiter
-     * @param cluster true for {@code redis-cluster://}
-     * @param nodes   the hosts named in the URL; empty for the in-process limiter
+     * @param url           as configured ({@code redis://host:port} or {@code redis-cluster://host:port,host:port}),
+     *                      or null for the in-process limiter
+     * @param cluster       true for {@code redis-cluster://}
+     * @param nodes         the hosts named in the URL; empty for the in-process limiter
+     * @param timeout       the hard deadline of one Redis call ({@code redis.timeout_ms}, default 50 ms)
+     * @param failurePolicy while Redis does not answer: {@code open} falls back to this instance's own
+     *                      limiter, {@code closed} answers 503 ({@code redis.failure_policy}, default open)
      */
-    public record RedisSettings(String url, boolean cluster, List<HostPort> nodes) {
+    public record RedisSettings(String url, boolean cluster, List<HostPort> nodes, Duration timeout,
+                                FailurePolicy failurePolicy) {
 
         public static final int DEFAULT_PORT = 6379;
+        public static final Duration DEFAULT_TIMEOUT = LimiterConfig.DEFAULT_TIMEOUT;
+        public static final FailurePolicy DEFAULT_FAILURE_POLICY = FailurePolicy.OPEN;
         public static final RedisSettings IN_PROCESS = new RedisSettings(null, false, List.of());
 
         public RedisSettings {
@@ -88,11 +127,36 @@ public record TollgateConfig(
             if (url != null && nodes.isEmpty()) {
                 throw new ConfigException("redis url names no host: " + url);
             }
+            requirePositive(timeout, "redis timeout_ms");
+            Objects.requireNonNull(failurePolicy, "redis failure_policy");
+        }
+
+        /** With the default timeout and failure policy. */
+        public RedisSettings(String url, boolean cluster, List<HostPort> nodes) {
+            this(url, cluster, nodes, DEFAULT_TIMEOUT, DEFAULT_FAILURE_POLICY);
         }
 
         /** False means the in-process limiter (single node only). */
         public boolean enabled() {
             return url != null;
+        }
+
+        public RedisSettings withTimeout(Duration t) {
+            return new RedisSettings(url, cluster, nodes, t, failurePolicy);
+        }
+
+        public RedisSettings withFailurePolicy(FailurePolicy p) {
+            return new RedisSettings(url, cluster, nodes, timeout, p);
+        }
+
+        /** The URL with any user and password replaced by {@code ***}, fit for a log line. */
+        public String maskedUrl() {
+            return url == null ? null : url.replaceFirst("//[^@/]*@", "//***@");
+        }
+
+        /** {@code open} or {@code closed}, as written in the file. */
+        public static String policyName(FailurePolicy p) {
+            return p.name().toLowerCase(java.util.Locale.ROOT);
         }
 
         /**
@@ -141,8 +205,44 @@ public record TollgateConfig(
 
         @Override
         public String toString() {
-            return "RedisSettings[url=" + (url == null ? "in-process" : url.replaceFirst("//[^@/]*@", "//***@"))
-                    + ", cluster=" + cluster + ", nodes=" + nodes + "]";
+            return "RedisSettings[url=" + (url == null ? "in-process" : maskedUrl())
+                    + ", cluster=" + cluster + ", nodes=" + nodes + ", timeout=" + timeout.toMillis() + " ms"
+                    + ", failurePolicy=" + policyName(failurePolicy) + "]";
+        }
+    }
+
+    /**
+     * The {@code limits} section: requests per minute per tier and class. A tier listed here
+     * replaces that tier's limits class by class; pro and max keep their own defaults for the
+     * classes they leave out, and a new tier takes pro's limit (as configured) for each class it
+     * leaves out. {@link LimiterConfig} adds the default tiers that are not listed.
+     *
+     * @param tiers tier name → class → requests per minute (positive)
+     */
+    public record LimitSettings(Map<String, Map<LimitClass, Integer>> tiers) {
+
+        public static final LimitSettings DEFAULTS = new LimitSettings(Map.of());
+
+        public LimitSettings {
+            tiers.forEach((tier, limits) -> limits.forEach((cls, rpm) -> {
+                if (rpm == null || rpm <= 0) {
+                    throw new ConfigException("limits.tiers." + tier + "." + cls.wireName()
+                            + " must be a positive whole number but was " + rpm);
+                }
+            }));
+            Map<LimitClass, Integer> pro = new EnumMap<>(LimitClass.class);
+            pro.putAll(LimiterConfig.DEFAULT_TIERS.get(LimiterConfig.DEFAULT_TIER));
+            pro.putAll(tiers.getOrDefault(LimiterConfig.DEFAULT_TIER, Map.of()));
+            Map<String, Map<LimitClass, Integer>> filled = new LinkedHashMap<>();
+            tiers.forEach((tier, limits) -> {
+                Map<LimitClass, Integer> own = new EnumMap<>(LimitClass.class);
+                if (!LimiterConfig.DEFAULT_TIERS.containsKey(tier)) {
+                    own.putAll(pro);
+                }
+                own.putAll(limits);
+                filled.put(tier, Collections.unmodifiableMap(own));
+            });
+            tiers = Collections.unmodifiableMap(filled);
         }
     }
 

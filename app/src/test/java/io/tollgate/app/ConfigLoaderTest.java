@@ -2,6 +2,9 @@ package io.tollgate.app;
 
 import io.tollgate.app.TollgateConfig.HostPort;
 import io.tollgate.proxy.ProxyConfig;
+import io.tollgate.proxy.limit.FailurePolicy;
+import io.tollgate.proxy.limit.LimitClass;
+import io.tollgate.proxy.limit.LimiterConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,6 +36,11 @@ class ConfigLoaderTest {
         assertThat(config.admin().port()).isEqualTo(8081);
         assertThat(config.admin().token()).isNull();
         assertThat(config.metrics().port()).isEqualTo(9090);
+        assertThat(config.redis().timeout()).isEqualTo(Duration.ofMillis(50));
+        assertThat(config.redis().failurePolicy()).isEqualTo(FailurePolicy.OPEN);
+        assertThat(config.limits().tiers()).isEmpty();
+        assertThat(config.limiterConfig()).isEqualTo(LimiterConfig.defaults());
+        assertThat(config.tierNames()).containsExactlyInAnyOrder("pro", "max");
     }
 
     @Test
@@ -51,6 +59,9 @@ class ConfigLoaderTest {
         assertThat(config.database().user()).isEqualTo("tollgate");
         assertThat(config.redis().nodes()).containsExactly(new HostPort("127.0.0.1", 6379));
         assertThat(config.admin().token()).isEqualTo("tga-change-me");
+        assertThat(config.redis().timeout()).isEqualTo(Duration.ofMillis(50));
+        assertThat(config.redis().failurePolicy()).isEqualTo(FailurePolicy.OPEN);
+        assertThat(config.limiterConfig().tiers()).isEqualTo(LimiterConfig.defaults().tiers());
     }
 
     @Test
@@ -168,6 +179,166 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.load((Path) null, Map.of("TOLLGATE_REDIS_URL", "redis://a:1,b:2")))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("redis-cluster://");
+    }
+
+    // ------------------------------------------------------------------ redis.timeout_ms, redis.failure_policy, limits
+
+    @Test
+    void theRedisTimeoutAndFailurePolicyComeFromTheFile() {
+        TollgateConfig config = ConfigLoader.load("""
+                redis: {url: "redis://cache:6380", timeout_ms: 120, failure_policy: closed}
+                """, "t.yaml", NO_ENV);
+
+        assertThat(config.redis().timeout()).isEqualTo(Duration.ofMillis(120));
+        assertThat(config.redis().failurePolicy()).isEqualTo(FailurePolicy.CLOSED);
+        LimiterConfig limiter = config.limiterConfig();
+        assertThat(limiter.redisUrl()).isEqualTo("redis://cache:6380");
+        assertThat(limiter.timeout()).isEqualTo(Duration.ofMillis(120));
+        assertThat(limiter.failurePolicy()).isEqualTo(FailurePolicy.CLOSED);
+    }
+
+    @Test
+    void theRedisTimeoutAndFailurePolicyApplyWithoutAUrlToo() {
+        // Harmless in-process, and ready the day a URL arrives from the environment.
+        TollgateConfig config = ConfigLoader.load("redis: {timeout_ms: 20, failure_policy: closed}", "t.yaml", NO_ENV);
+
+        assertThat(config.limiterConfig()).isEqualTo(
+                new LimiterConfig(null, Duration.ofMillis(20), FailurePolicy.CLOSED, Map.of()));
+    }
+
+    @Test
+    void theEnvironmentOverridesTheRedisTimeoutAndFailurePolicy() {
+        TollgateConfig config = ConfigLoader.load("""
+                redis: {url: "redis://cache", timeout_ms: 120, failure_policy: closed}
+                """, "t.yaml", Map.of(
+                "TOLLGATE_REDIS_URL", "redis://envcache:6390",
+                "TOLLGATE_REDIS_TIMEOUT_MS", "75",
+                "TOLLGATE_REDIS_FAILURE_POLICY", "open"));
+
+        assertThat(config.limiterConfig()).isEqualTo(
+                new LimiterConfig("redis://envcache:6390", Duration.ofMillis(75), FailurePolicy.OPEN, Map.of()));
+
+        TollgateConfig closed = ConfigLoader.load((Path) null, Map.of("TOLLGATE_REDIS_FAILURE_POLICY", "closed"));
+        assertThat(closed.redis().failurePolicy()).isEqualTo(FailurePolicy.CLOSED);
+        assertThat(closed.redis().timeout()).isEqualTo(Duration.ofMillis(50));
+    }
+
+    @Test
+    void aFailurePolicyOtherThanOpenOrClosedIsRefusedByName() {
+        assertThatThrownBy(() -> ConfigLoader.load("redis: {failure_policy: ignore}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'redis.failure_policy'")
+                .hasMessageContaining("'open' or 'closed'")
+                .hasMessageContaining("'ignore'");
+        assertThatThrownBy(() -> ConfigLoader.load((Path) null, Map.of("TOLLGATE_REDIS_FAILURE_POLICY", "fail-open")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("TOLLGATE_REDIS_FAILURE_POLICY")
+                .hasMessageContaining("'open' or 'closed'");
+        assertThatThrownBy(() -> ConfigLoader.load("redis: {failure_policy: [open]}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'redis.failure_policy' must be a single value");
+    }
+
+    @Test
+    void aTimeoutMustBeAPositiveNumberOfMilliseconds() {
+        assertThatThrownBy(() -> ConfigLoader.load("redis: {timeout_ms: 0}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'redis.timeout_ms' must be a positive whole number");
+        assertThatThrownBy(() -> ConfigLoader.load("redis: {timeout_ms: fast}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'redis.timeout_ms' must be a whole number");
+        assertThatThrownBy(() -> ConfigLoader.load((Path) null, Map.of("TOLLGATE_REDIS_TIMEOUT_MS", "-5")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("TOLLGATE_REDIS_TIMEOUT_MS");
+        assertThatThrownBy(() -> ConfigLoader.load((Path) null, Map.of("TOLLGATE_REDIS_TIMEOUT_MS", "50ms")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("TOLLGATE_REDIS_TIMEOUT_MS");
+    }
+
+    @Test
+    void aTierReplacesItsListedClassesAndKeepsItsDefaultsForTheOthers() {
+        TollgateConfig config = ConfigLoader.load("""
+                limits:
+                  tiers:
+                    pro: {general: 2}
+                    max: {general: 500, image_poll: 2000}
+                """, "t.yaml", NO_ENV);
+
+        LimiterConfig limiter = config.limiterConfig();
+        assertThat(limiter.tiers().get("pro")).isEqualTo(Map.of(
+                LimitClass.GENERAL, 2, LimitClass.IMAGE_SUBMIT, 200, LimitClass.IMAGE_POLL, 1000));
+        assertThat(limiter.tiers().get("max")).isEqualTo(Map.of(
+                LimitClass.GENERAL, 500, LimitClass.IMAGE_SUBMIT, 300, LimitClass.IMAGE_POLL, 2000));
+        assertThat(config.tierNames()).containsExactlyInAnyOrder("pro", "max");
+        assertThat(limiter.limitFor("pro", null, LimitClass.GENERAL)).isEqualTo(2);
+    }
+
+    @Test
+    void aCustomTierIsAddedAndTakesProsValuesForTheClassesItLeavesOut() {
+        TollgateConfig config = ConfigLoader.load("""
+                limits:
+                  tiers:
+                    pro: {general: 20}
+                    team: {general: 120, image_submit: 250}
+                    trial: {}
+                """, "t.yaml", NO_ENV);
+
+        LimiterConfig limiter = config.limiterConfig();
+        assertThat(limiter.tiers().get("team")).isEqualTo(Map.of(
+                LimitClass.GENERAL, 120, LimitClass.IMAGE_SUBMIT, 250, LimitClass.IMAGE_POLL, 1000));
+        assertThat(limiter.tiers().get("trial")).as("pro as configured, not pro's default")
+                .isEqualTo(Map.of(LimitClass.GENERAL, 20, LimitClass.IMAGE_SUBMIT, 200, LimitClass.IMAGE_POLL, 1000));
+        assertThat(limiter.tiers().get("max")).isEqualTo(LimiterConfig.DEFAULT_TIERS.get("max"));
+        assertThat(config.tierNames()).containsExactlyInAnyOrder("pro", "max", "team", "trial");
+        assertThat(limiter.limitFor("team", null, LimitClass.GENERAL)).isEqualTo(120);
+        assertThat(limiter.limitFor("unknown-tier", null, LimitClass.GENERAL)).as("pro's").isEqualTo(20);
+    }
+
+    @Test
+    void unknownClassKeysInATierAreAllNamed() {
+        assertThatThrownBy(() -> ConfigLoader.load("""
+                limits:
+                  tiers:
+                    team: {general: 5, genral: 6, images: 7}
+                """, "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("t.yaml")
+                .hasMessageContaining("unknown keys 'limits.tiers.team.genral', 'limits.tiers.team.images'")
+                .hasMessageContaining("general, image_submit, image_poll");
+        assertThatThrownBy(() -> ConfigLoader.load("limits: {tier: {pro: {general: 1}}}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("unknown key 'limits.tier'");
+    }
+
+    @Test
+    void limitsMustBePositiveWholeNumbersInMappings() {
+        assertThatThrownBy(() -> ConfigLoader.load("limits: {tiers: {pro: {general: 0}}}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'limits.tiers.pro.general' must be a positive whole number");
+        assertThatThrownBy(() -> ConfigLoader.load("limits: {tiers: {pro: {general: -3}}}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'limits.tiers.pro.general' must be a positive whole number");
+        assertThatThrownBy(() -> ConfigLoader.load("limits: {tiers: {pro: {general: 2.5}}}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'limits.tiers.pro.general' must be a whole number");
+        assertThatThrownBy(() -> ConfigLoader.load("limits: {tiers: {pro: 30}}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'limits.tiers.pro' must be a mapping");
+        assertThatThrownBy(() -> ConfigLoader.load("limits: {tiers: {'my tier': {general: 1}}}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("tier name 'my tier'");
+    }
+
+    @Test
+    void theStartupLineSaysWhereTheLimitsLive() {
+        assertThat(Launcher.describeLimits(TollgateConfig.defaults().redis())).isEqualTo("in-process (single node)");
+        TollgateConfig redis = ConfigLoader.load((Path) null, Map.of(
+                "TOLLGATE_REDIS_URL", "redis://:hunter2@cache:6380/0",
+                "TOLLGATE_REDIS_FAILURE_POLICY", "closed",
+                "TOLLGATE_REDIS_TIMEOUT_MS", "80"));
+        assertThat(Launcher.describeLimits(redis.redis())).isEqualTo("redis redis://***@cache:6380/0 (fail-closed, 80 ms)");
+        TollgateConfig cluster = ConfigLoader.load((Path) null, Map.of("TOLLGATE_REDIS_URL", "redis-cluster://r1:7000,r2:7001"));
+        assertThat(Launcher.describeLimits(cluster.redis())).isEqualTo("redis redis-cluster://r1:7000,r2:7001 (fail-open, 50 ms)");
     }
 
     @Test

@@ -12,16 +12,22 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -233,7 +239,7 @@ class EndToEndTest {
         HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
         Reply streamed = new Reply(response.statusCode(), response.body(),
                 response.headers().firstValue("x-request-id").orElse(null),
-                response.headers().firstValue("content-type").orElse(""));
+                response.headers().firstValue("content-type").orElse(""), response.headers());
         assertStreamedAnswer(streamed);
 
         Reply account = admin("GET", "/accounts/" + DemoSeed.ACCOUNT_ID, null);
@@ -241,6 +247,146 @@ class EndToEndTest {
         Reply model = admin("GET", "/models/" + DemoSeed.MODEL_ID, null);
         assertThat(model.status()).isEqualTo(200);
         assertThat(model.json().path("routes").path(0).path("upstream_id").asText()).isEqualTo(DemoSeed.UPSTREAM_ID);
+    }
+
+    // ------------------------------------------------------------------ rate limits, as configured
+
+    @Test
+    void aProKeyGetsTheConfiguredLimitThen429AndACustomTierCanBeGivenToAnAccount() throws Exception {
+        Path config = Files.writeString(dataDir.resolve("tollgate.yaml"), """
+                limits:
+                  tiers:
+                    pro: {general: 2}
+                    team: {general: 1}
+                """);
+        tollgate = start("--config", config.toString(), "all");
+        assertThat(tollgate.out()).contains("limits    in-process (single node)");
+        mockModel();
+
+        Key pro = fundedKey("pro");
+        Reply first = firstAnswerTo(pro);
+        assertThat(first.status()).as(first.text()).isEqualTo(200);
+        assertThat(first.header("x-ratelimit-limit")).isEqualTo("2");
+        assertThat(first.header("x-ratelimit-remaining")).isEqualTo("1");
+        assertThat(first.header("x-ratelimit-reset")).isNotNull();
+
+        Reply second = chat(pro.secret(), false);
+        assertThat(second.status()).as(second.text()).isEqualTo(200);
+        assertThat(second.header("x-ratelimit-remaining")).isEqualTo("0");
+
+        Reply third = chat(pro.secret(), false);
+        assertThat(third.status()).as(third.text()).isEqualTo(429);
+        assertThat(third.errorCode()).isEqualTo("rate_limit_exceeded");
+        assertThat(third.json().path("error").path("type").asText()).isEqualTo("rate_limit_error");
+        // GCRA at 2 per minute: the next request fits 30 s after the burst
+        assertThat(Long.parseLong(third.header("retry-after"))).isBetween(1L, 30L);
+        assertThat(third.header("x-ratelimit-limit")).isEqualTo("2");
+        assertThat(third.header("x-ratelimit-remaining")).isEqualTo("0");
+
+        // the refusal cost nothing: two settlements, and a logged 429 at zero credits
+        JsonNode ledger = await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+                .until(() -> admin("GET", "/accounts/" + pro.accountId() + "/ledger", null).json().path("data"),
+                        data -> entries(data, "settlement").size() == 2);
+        assertThat(entries(ledger, "settlement")).extracting(e -> e.path("request_id").asText())
+                .containsExactlyInAnyOrder(first.requestId(), second.requestId());
+        JsonNode refused = await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+                .until(() -> requestRow(pro.accountId(), third.requestId()), row -> row != null);
+        assertThat(refused.path("status").asInt()).isEqualTo(429);
+        assertThat(refused.path("error_code").asText()).isEqualTo("rate_limit_exceeded");
+        assertThat(refused.path("credits").decimalValue()).isEqualByComparingTo("0");
+        assertThat(refused.path("upstream_id").isNull() || refused.path("upstream_id").isMissingNode())
+                .as("never routed: %s", refused).isTrue();
+
+        // a tier from the file is one the admin API accepts, and its limit applies
+        Reply unknownTier = admin("POST", "/accounts", Map.of("name", "Gold", "tier", "gold"));
+        assertThat(unknownTier.status()).as(unknownTier.text()).isEqualTo(400);
+        Key team = fundedKey("team");
+        Reply teamFirst = firstAnswerTo(team);
+        assertThat(teamFirst.status()).as(teamFirst.text()).isEqualTo(200);
+        assertThat(teamFirst.header("x-ratelimit-limit")).isEqualTo("1");
+        Reply teamSecond = chat(team.secret(), false);
+        assertThat(teamSecond.status()).as(teamSecond.text()).isEqualTo(429);
+        assertThat(teamSecond.header("retry-after")).isNotNull();
+    }
+
+    @Test
+    void withARedisUrlTheLimitLivesInRedis() throws Exception {
+        tollgate = start(Map.of(ConfigLoader.REDIS_URL, "redis://127.0.0.1:6379"), "all");
+        assertThat(tollgate.out()).contains("limits    redis redis://127.0.0.1:6379 (fail-open, 50 ms)");
+        mockModel();
+
+        Key pro = fundedKey("pro");
+        Reply chat = firstAnswerTo(pro);
+        assertThat(chat.status()).as(chat.text()).isEqualTo(200);
+        assertThat(chat.header("x-ratelimit-limit")).isEqualTo("30");
+        assertThat(chat.header("x-ratelimit-remaining")).isEqualTo("29");
+        // The key's TAT lives one emission interval (2 s at 30 per minute) past the last request.
+        assertThat(redis("EXISTS", "rl:{" + pro.id() + "}:general")).isEqualTo(":1");
+    }
+
+    /** A key just issued, its secret, and its account. */
+    private record Key(String id, String secret, String accountId) {
+    }
+
+    /**
+     * The mock upstream and {@link #MODEL} on it, then waits until the proxy serves the model (to a
+     * throwaway max-tier key), so a key issued afterwards meets a proxy that already knows the model.
+     */
+    private void mockModel() {
+        Reply upstream = admin("POST", "/upstreams", Map.of("name", "mock upstream", "provider", "mock",
+                "base_url", "http://mock.invalid/v1"));
+        assertThat(upstream.status()).as(upstream.text()).isEqualTo(201);
+        Reply model = admin("PUT", "/models/" + MODEL, Map.of(
+                "category", "text",
+                "routes", List.of(Map.of("upstream_id", upstream.json().path("id").asText(), "upstream_model", "mock-model")),
+                "pricing", Map.of("per_request", new BigDecimal("0.001"))));
+        assertThat(model.status()).as(model.text()).isEqualTo(201);
+        Key probe = fundedKey("max");
+        within(PROPAGATION, () -> chat(probe.secret(), false), r -> r.status() == 200);
+    }
+
+    private Key fundedKey(String tier) {
+        Reply account = admin("POST", "/accounts", Map.of("name", "rl " + tier, "tier", tier));
+        assertThat(account.status()).as(account.text()).isEqualTo(201);
+        String accountId = account.json().path("id").asText();
+        Reply credit = admin("POST", "/accounts/" + accountId + "/credits", Map.of("amount", 10, "reason", "e2e"));
+        assertThat(credit.status()).as(credit.text()).isEqualTo(201);
+        Reply created = admin("POST", "/accounts/" + accountId + "/keys", Map.of("name", "rl key"));
+        assertThat(created.status()).as(created.text()).isEqualTo(201);
+        return new Key(created.json().path("id").asText(), created.json().path("key").asText(), accountId);
+    }
+
+    /**
+     * The first chat the proxy answers for a fresh key: polls while the key is still unknown
+     * (401s are refused before the limiter, so they spend none of the key's budget).
+     */
+    private Reply firstAnswerTo(Key key) {
+        return within(PROPAGATION, () -> chat(key.secret(), false), r -> r.status() != 401);
+    }
+
+    private JsonNode requestRow(String accountId, String requestId) {
+        for (JsonNode row : admin("GET", "/requests?account_id=" + accountId + "&limit=1000", null).json().path("data")) {
+            if (requestId.equals(row.path("request_id").asText())) {
+                return row;
+            }
+        }
+        return null;
+    }
+
+    /** One command to the local Redis over plain RESP; its first reply line (":1" for EXISTS of a key). */
+    private static String redis(String... args) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", 6379)) {
+            socket.setSoTimeout(5_000);
+            StringBuilder command = new StringBuilder("*").append(args.length).append("\r\n");
+            for (String arg : args) {
+                command.append('$').append(arg.getBytes(StandardCharsets.UTF_8).length).append("\r\n")
+                        .append(arg).append("\r\n");
+            }
+            OutputStream out = socket.getOutputStream();
+            out.write(command.toString().getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            return new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8)).readLine();
+        }
     }
 
     // ------------------------------------------------------------------ the product, started as `tollgate …`
@@ -273,12 +419,18 @@ class EndToEndTest {
     }
 
     private Running start(String... args) throws Exception {
-        Map<String, String> env = Map.of(
+        return start(Map.of(), args);
+    }
+
+    /** @param extraEnv more TOLLGATE_* variables, on top of the database, data dir, ports 0 and admin token */
+    private Running start(Map<String, String> extraEnv, String... args) throws Exception {
+        Map<String, String> env = new HashMap<>(extraEnv);
+        env.putAll(Map.of(
                 ConfigLoader.DATABASE_URL, db.url(),
                 ConfigLoader.DATA_DIR, dataDir.toString(),
                 ConfigLoader.PROXY_PORT, "0",
                 ConfigLoader.ADMIN_PORT, "0",
-                ConfigLoader.ADMIN_TOKEN, ADMIN_TOKEN);
+                ConfigLoader.ADMIN_TOKEN, ADMIN_TOKEN));
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
         ByteArrayOutputStream stderr = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(stdout, true, StandardCharsets.UTF_8);
@@ -304,7 +456,11 @@ class EndToEndTest {
     // ------------------------------------------------------------------ HTTP, as clients send it
 
     /** One answer; the body kept as text, parsed on demand. */
-    private record Reply(int status, String text, String requestId, String contentType) {
+    private record Reply(int status, String text, String requestId, String contentType, HttpHeaders headers) {
+
+        String header(String name) {
+            return headers.firstValue(name).orElse(null);
+        }
 
         JsonNode json() {
             try {
@@ -386,7 +542,7 @@ class EndToEndTest {
             HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
             return new Reply(response.statusCode(), response.body(),
                     response.headers().firstValue("x-request-id").orElse(null),
-                    response.headers().firstValue("content-type").orElse(""));
+                    response.headers().firstValue("content-type").orElse(""), response.headers());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
