@@ -6,6 +6,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
@@ -84,6 +85,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private static final String CHAT = "/chat/completions";
     private static final String MODELS = "/models";
     private static final String MOCK = "mock";
+    private static final long LINGER_SECONDS = 2;
     /** Output tokens reserved for a model with no cap when the request sets no max_tokens. */
     private static final long DEFAULT_OUTPUT_BOUND = 4096;
 
@@ -96,6 +98,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private Exchange current;
     /** A read() asked for that no message has answered yet; see {@link #channelReadComplete}. */
     private boolean readPending;
+    /** The answer is out and our side shut; what the client still sends is read and dropped. */
+    private boolean lingering;
 
     public FrontendHandler(ProxyServices services) {
         this.services = services;
@@ -235,6 +239,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         boolean last = content instanceof LastHttpContent;
         if (e == null) {
             content.release();
+            if (lingering) {
+                requestRead();                              // keep draining until the client closes
+            }
             return;
         }
         try {
@@ -264,6 +271,26 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 e.readMore();
             }
         }
+    }
+
+    /**
+     * Closing a socket with unread bytes makes TCP answer with a reset, which can destroy the
+     * answer still on its way (a client mid-upload would never see its 413). So: send the answer,
+     * shut our side, and read and discard what the client still sends for a short while.
+     */
+    private void lingeringClose() {
+        lingering = true;
+        ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(f -> {
+            if (!f.isSuccess() || !(ctx.channel() instanceof DuplexChannel duplex)) {
+                ctx.close();
+                return;
+            }
+            duplex.shutdownOutput();
+            ctx.executor().schedule(() -> {
+                ctx.close();
+            }, LINGER_SECONDS, TimeUnit.SECONDS);
+            requestRead();
+        });
     }
 
     static void onLoop(ChannelHandlerContext ctx, Runnable r) {
@@ -835,7 +862,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             recordOutcome();
             if (closeAfterAnswer || !keepAlive) {
                 current = null;
-                ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                if (bodyComplete) {
+                    ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                } else {
+                    lingeringClose();
+                }
                 return;
             }
             if (bodyComplete) {
