@@ -6,8 +6,10 @@ import io.tollgate.schema.LedgerStore;
 import io.tollgate.schema.ModelStore;
 import io.tollgate.schema.RequestLogStore;
 import io.tollgate.schema.UpstreamStore;
+import io.tollgate.schema.UsageStore;
 
 import javax.sql.DataSource;
+import java.time.Clock;
 
 /** Wires stores, services and controllers into the router of {@code /admin/v1}. */
 final class AdminApi {
@@ -28,6 +30,7 @@ final class AdminApi {
         new UpstreamController(new UpstreamService(new UpstreamStore(ds))).routes(router);
         new ModelController(new ModelService(new ModelStore(ds))).routes(router);
         new RequestLogController(new RequestLogStore(ds)).routes(router);
+        new UsageController(accounts, new UsageStore(ds), Clock.systemUTC()).routes(router);
         return router;
     }
 }

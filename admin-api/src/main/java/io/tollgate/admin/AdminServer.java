@@ -30,7 +30,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-/** The admin REST API under /admin/v1: accounts, credits, keys, upstreams, models and the request log. */
+/** The admin REST API under /admin/v1: accounts, credits, keys, upstreams, models, the request log and usage. */
 public final class AdminServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
