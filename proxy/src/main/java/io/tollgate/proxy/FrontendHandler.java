@@ -333,6 +333,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         Decision limit;            // the rate limiter's answer, once in
         Reservation reservation = Reservation.NONE;
         BigDecimal reserved = BigDecimal.ZERO;
+        long inputBound;           // the token counts the reservation was computed from
+        long outputBound;
 
         Channel up;
         boolean headSent;
@@ -603,6 +605,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             long inputBound = bodyParsed ? inspector.bodyBytes()
                     : HttpUtil.getContentLength(head, (long) services.config().maxBodyBytes());
             reserved = Prices.tokens(pricing, inputBound, outputBound);
+            this.inputBound = inputBound;
+            this.outputBound = outputBound;
             reservation = Reservation.PENDING;
             services.billing().reserve(account.id(), key.id(), reserved)
                     .whenComplete((result, err) -> onLoop(ctx, () -> onReserved(result, err)));
@@ -924,11 +928,13 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             BigDecimal cost = BigDecimal.ZERO;
             if (reservation == Reservation.HELD && upstreamOk) {
                 if (usage == null && deliveredBytes > 0) {
-                    // No usage reported: meter what was delivered, one token per event or 4 bytes.
-                    long out = sse != null ? Math.max(0, sse.dataEvents() - 1) : deliveredBytes / 4;
+                    // No usage reported (a stream cut short, or an upstream that never says):
+                    // meter what was delivered, one token per event or per 4 bytes.
+                    long out = sse != null ? sse.dataEvents() : deliveredBytes / 4;
                     usage = new Usage(inspector == null ? 0 : inspector.bodyBytes() / 4, out);
                 }
                 if (usage != null) {
+                    usage = clamped(usage);
                     cost = Prices.tokens(model.pricing(), usage.inputTokens(), usage.outputTokens()).min(reserved);
                 }
             }
@@ -952,6 +958,18 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     upstream == null ? null : upstream.id(),
                     createdAt);
             services.billing().finish(key == null ? null : key.id(), reservation == Reservation.HELD ? reserved : null, cost, entry);
+        }
+
+        /** Upstream usage is not trusted blindly: it is held to what the reservation was made for. */
+        Usage clamped(Usage reported) {
+            long in = Math.min(Math.max(reported.inputTokens(), 0), inputBound);
+            long out = Math.min(Math.max(reported.outputTokens(), 0), outputBound);
+            if (in != reported.inputTokens() || out != reported.outputTokens()) {
+                log.warn("{}: upstream {} reported usage {}/{} outside 0..{}/{}; billing {}/{}", requestId,
+                        upstream.id(), reported.inputTokens(), reported.outputTokens(), inputBound, outputBound, in, out);
+                return new Usage(in, out);
+            }
+            return reported;
         }
 
         // -- GET /models

@@ -20,6 +20,8 @@ public final class SseEventStream implements AutoCloseable {
             Unpooled.copiedBuffer("\"usage\"", StandardCharsets.US_ASCII));
     private static final ByteBuf USAGE_NULL = Unpooled.unreleasableBuffer(
             Unpooled.copiedBuffer(",\"usage\":null", StandardCharsets.US_ASCII));
+    private static final ByteBuf DONE = Unpooled.unreleasableBuffer(
+            Unpooled.copiedBuffer("[DONE]", StandardCharsets.US_ASCII));
     private static final ByteBuf DATA = Unpooled.unreleasableBuffer(
             Unpooled.copiedBuffer("data:", StandardCharsets.US_ASCII));
 
@@ -116,7 +118,9 @@ public final class SseEventStream implements AutoCloseable {
         if (dataAt < 0) {
             return true;
         }
-        dataEvents++;
+        if (ByteBufUtil.indexOf(DONE, event) < 0) {
+            dataEvents++;
+        }
         if (ByteBufUtil.indexOf(USAGE, event) < 0) {
             return true;
         }
@@ -135,7 +139,7 @@ public final class SseEventStream implements AutoCloseable {
         return usage;
     }
 
-    /** How many data events went by (including [DONE]), for metering when usage never came. */
+    /** How many data events went by, [DONE] not counted: what metering falls back on without usage. */
     public int dataEvents() {
         return dataEvents;
     }

@@ -24,8 +24,10 @@ public final class UsageTap {
     private String topField;
     private String usageField;
     private boolean inUsage;
-    private long input = -1;
-    private long output = -1;
+    private long input;
+    private long output;
+    private boolean seenInput;
+    private boolean seenOutput;
     private int choices = -1;
     private boolean broken;
 
@@ -87,9 +89,19 @@ public final class UsageTap {
                 if (t == JsonToken.FIELD_NAME) {
                     usageField = parser.currentName();
                 } else if (t == JsonToken.VALUE_NUMBER_INT && usageField != null) {
+                    // Beyond a long is absurd, not unreadable: saturate, the biller clamps it.
+                    long v = parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                            ? (parser.getBigIntegerValue().signum() < 0 ? Long.MIN_VALUE : Long.MAX_VALUE)
+                            : parser.getLongValue();
                     switch (usageField) {
-                        case "prompt_tokens", "input_tokens" -> input = parser.getLongValue();
-                        case "completion_tokens", "output_tokens" -> output = parser.getLongValue();
+                        case "prompt_tokens", "input_tokens" -> {
+                            input = v;
+                            seenInput = true;
+                        }
+                        case "completion_tokens", "output_tokens" -> {
+                            output = v;
+                            seenOutput = true;
+                        }
                         default -> {
                         }
                     }
@@ -106,9 +118,12 @@ public final class UsageTap {
         }
     }
 
-    /** The usage, or null when the answer carried none (or no complete one). */
+    /**
+     * The usage as the upstream reported it (possibly negative or absurd: the biller clamps it),
+     * or null when the answer carried none.
+     */
     public Usage usage() {
-        return input < 0 && output < 0 ? null : new Usage(Math.max(input, 0), Math.max(output, 0));
+        return !seenInput && !seenOutput ? null : new Usage(input, output);
     }
 
     /** True when the document had a {@code choices} array with no element, as OpenAI's usage chunk does. */

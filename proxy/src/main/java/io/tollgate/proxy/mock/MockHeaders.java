@@ -15,6 +15,8 @@ public final class MockHeaders {
     public static final String FIRST_BYTE_DELAY_MS = "x-mock-first-byte-delay-ms";
     /** Answer this status (400..599) with an OpenAI-style error body instead of a completion. */
     public static final String STATUS = "x-mock-status";
+    /** Report this many prompt tokens in the usage, whatever the request was (negative allowed). */
+    public static final String REPORTED_PROMPT_TOKENS = "x-mock-reported-prompt-tokens";
     /** One of the {@code BEHAVIOR_*} values. */
     public static final String BEHAVIOR = "x-mock-behavior";
 

@@ -5,7 +5,8 @@ import io.netty.handler.codec.http.HttpHeaders;
 import java.util.Locale;
 
 /** The per-request {@link MockHeaders}, resolved against the provider's options. */
-record MockOverrides(int tokens, long chunkDelayMs, long firstByteDelayMs, int status, Behavior behavior) {
+record MockOverrides(int tokens, long chunkDelayMs, long firstByteDelayMs, int status, Behavior behavior,
+                     Long reportedPromptTokens) {
 
     enum Behavior {
         NORMAL(null),
@@ -31,7 +32,20 @@ record MockOverrides(int tokens, long chunkDelayMs, long firstByteDelayMs, int s
         if (status != 0 && status < 400) {
             throw invalid(MockHeaders.STATUS, "a status from 400 to 599");
         }
-        return new MockOverrides(tokens, chunkDelay, firstByteDelay, status, behavior(headers));
+        return new MockOverrides(tokens, chunkDelay, firstByteDelay, status, behavior(headers), reported(headers));
+    }
+
+    /** Any long, negative included: a misbehaving provider's usage is what it is meant to play. */
+    private static Long reported(HttpHeaders headers) throws MockException {
+        String value = headers.get(MockHeaders.REPORTED_PROMPT_TOKENS);
+        if (value == null) {
+            return null;
+        }
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            throw invalid(MockHeaders.REPORTED_PROMPT_TOKENS, "a whole number");
+        }
     }
 
     private static long number(HttpHeaders headers, String name, long fallback, long max) throws MockException {

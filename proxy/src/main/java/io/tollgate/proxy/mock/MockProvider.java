@@ -151,6 +151,11 @@ public final class MockProvider implements AutoCloseable {
         return records.incomplete();
     }
 
+    /** Answers cut short because the client closed the connection before their end. */
+    public int abandonedAnswers() {
+        return records.abandoned();
+    }
+
     /** The usage of every answer that carried one, in the order they were sent. */
     public List<Usage> reportedUsages() {
         return records.usages();

@@ -87,6 +87,7 @@ final class MockProviderHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (timer != null) {
+            records.abandonedAnswer();                  // the client left mid-answer: it was cancelled
             timer.cancel(false);
             timer = null;
         }
@@ -193,7 +194,8 @@ final class MockProviderHandler extends ChannelInboundHandlerAdapter {
 
     private Consumer<ChannelHandlerContext> chat(ChatRequest chat, MockOverrides overrides, boolean keepAlive) {
         int completionTokens = Math.min(overrides.tokens(), chat.maxTokens());
-        Answer answer = answers.open(chat.model(), chat.promptTokens(), completionTokens);
+        long promptTokens = overrides.reportedPromptTokens() != null ? overrides.reportedPromptTokens() : chat.promptTokens();
+        Answer answer = answers.open(chat.model(), promptTokens, completionTokens);
         Behavior behavior = overrides.behavior();
         if (chat.stream()) {
             return c -> new StreamedAnswer(c, answer, overrides.chunkDelayMs(), chat.includeUsage(),

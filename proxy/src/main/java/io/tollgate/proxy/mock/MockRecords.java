@@ -18,6 +18,15 @@ final class MockRecords {
     private final ArrayDeque<Usage> usages = new ArrayDeque<>();
     private final AtomicInteger heads = new AtomicInteger();
     private final AtomicInteger incomplete = new AtomicInteger();
+    private final AtomicInteger abandoned = new AtomicInteger();
+
+    void abandonedAnswer() {
+        abandoned.incrementAndGet();
+    }
+
+    int abandoned() {
+        return abandoned.get();
+    }
 
     void headReceived() {
         heads.incrementAndGet();
@@ -74,5 +83,6 @@ final class MockRecords {
         }
         heads.set(0);
         incomplete.set(0);
+        abandoned.set(0);
     }
 }

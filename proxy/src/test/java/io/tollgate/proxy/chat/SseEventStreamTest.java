@@ -41,7 +41,7 @@ class SseEventStreamTest {
             String plain = CHUNK.replace(",\"usage\":null", "");
             assertThat(out).isEqualTo(plain + plain + DONE);
             assertThat(sse.usage()).isEqualTo(new Usage(11, 7));
-            assertThat(sse.dataEvents()).isEqualTo(4);
+            assertThat(sse.dataEvents()).isEqualTo(3);          // [DONE] is no token
         }
     }
 

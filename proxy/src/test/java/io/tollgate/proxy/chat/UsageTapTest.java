@@ -41,6 +41,12 @@ class UsageTapTest {
     }
 
     @Test
+    void negativeAndAbsurdNumbersArePassedOnForTheBillerToClamp() {
+        assertThat(tap("{\"usage\":{\"prompt_tokens\":-5,\"completion_tokens\":99999999999999999999999}}", 3).usage())
+                .isEqualTo(new Usage(-5, Long.MAX_VALUE));
+    }
+
+    @Test
     void noUsageOrBrokenJsonMeansNone() {
         assertThat(tap("{\"usage\":null}", 2).usage()).isNull();
         assertThat(tap("{\"usage\":{\"prompt_tokens\":", 2).usage()).isNull();
