@@ -307,7 +307,8 @@ public record TollgateConfig(
             return new ProxyConfig(d.host(), d.port(), d.ioThreads(), maxBodyBytes, d.maxHeaderBytes(),
                     d.maxInitialLineBytes(), d.requestHeadTimeout(), d.upstreamConnectTimeout(),
                     d.upstreamFirstByteTimeout(), d.upstreamIdleTimeout(), d.clientIdleTimeout(),
-                    d.poolIdleTimeout(), d.poolMaxIdlePerUpstream(), d.cacheRefreshInterval());
+                    d.poolIdleTimeout(), d.poolMaxIdlePerUpstream(), d.cacheRefreshInterval(),
+                    d.maxMessages(), d.maxMessageChars(), d.contentRules());
         }
     }
 

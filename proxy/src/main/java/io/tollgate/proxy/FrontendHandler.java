@@ -429,7 +429,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             Limiters limiters = services.limiters();
             int perMinute = Limiters.limitFor(account.tier(), key.rateLimits(), LimitClass.GENERAL, limiters.config());
             if (!models) {
-                inspector = new ChatRequestInspector(ctx.alloc());
+                inspector = new ChatRequestInspector(ctx.alloc(), services.config().contentLimits());
             }
             limiters.rateLimiter().acquire(key.id(), LimitClass.GENERAL, perMinute)
                     .whenComplete((d, err) -> onLoop(ctx, () -> onRateLimit(

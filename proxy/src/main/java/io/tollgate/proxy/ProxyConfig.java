@@ -1,5 +1,8 @@
 package io.tollgate.proxy;
 
+import io.tollgate.proxy.chat.ContentLimits;
+import io.tollgate.proxy.chat.ContentRules;
+
 import java.time.Duration;
 
 /**
@@ -17,6 +20,9 @@ import java.time.Duration;
  *                                the upstream's own keep-alive timeout
  * @param poolMaxIdlePerUpstream  idle connections kept per upstream and event loop
  * @param cacheRefreshInterval    full reload of keys, models and upstreams, besides notifications
+ * @param maxMessages             elements of a chat request's {@code messages} (SPEC: 200)
+ * @param maxMessageChars         code points of all message text of a chat request (SPEC: 64,000)
+ * @param contentRules            keywords and expressions that refuse a chat request (403)
  */
 public record ProxyConfig(
         String host,
@@ -32,9 +38,16 @@ public record ProxyConfig(
         Duration clientIdleTimeout,
         Duration poolIdleTimeout,
         int poolMaxIdlePerUpstream,
-        Duration cacheRefreshInterval) {
+        Duration cacheRefreshInterval,
+        int maxMessages,
+        int maxMessageChars,
+        ContentRules contentRules) {
 
     public static final int DEFAULT_MAX_BODY_BYTES = 512 * 1024;
+
+    public ProxyConfig {
+        new ContentLimits(maxMessages, maxMessageChars, contentRules);   // refuses negative limits, null rules
+    }
 
     public static ProxyConfig defaults() {
         return new ProxyConfig(
@@ -47,24 +60,49 @@ public record ProxyConfig(
                 Duration.ofSeconds(75),
                 Duration.ofSeconds(30),
                 64,
-                Duration.ofSeconds(30));
+                Duration.ofSeconds(30),
+                ContentLimits.DEFAULT_MAX_MESSAGES,
+                ContentLimits.DEFAULT_MAX_MESSAGE_CHARS,
+                ContentRules.NONE);
     }
 
     public ProxyConfig withHostPort(String host, int port) {
         return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
                 requestHeadTimeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
-                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval);
+                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval,
+                maxMessages, maxMessageChars, contentRules);
     }
 
     public ProxyConfig withTimeouts(Duration connect, Duration firstByte, Duration idle) {
         return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
                 requestHeadTimeout, connect, firstByte, idle,
-                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval);
+                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval,
+                maxMessages, maxMessageChars, contentRules);
     }
 
     public ProxyConfig withRequestHeadTimeout(Duration timeout) {
         return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
                 timeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
-                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval);
+                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval,
+                maxMessages, maxMessageChars, contentRules);
+    }
+
+    public ProxyConfig withMessageLimits(int maxMessages, int maxMessageChars) {
+        return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
+                requestHeadTimeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
+                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval,
+                maxMessages, maxMessageChars, contentRules);
+    }
+
+    public ProxyConfig withContentRules(ContentRules rules) {
+        return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
+                requestHeadTimeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
+                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval,
+                maxMessages, maxMessageChars, rules);
+    }
+
+    /** What the chat inspector enforces on messages. */
+    public ContentLimits contentLimits() {
+        return new ContentLimits(maxMessages, maxMessageChars, contentRules);
     }
 }

@@ -53,8 +53,16 @@ public final class Gateway implements AutoCloseable {
         this(config());
     }
 
-    /** The default configuration on a loopback port of the system's choosing. */
+    /**
+     * The default configuration on a loopback port of the system's choosing, but for message
+     * limits high enough that tests about something else (large bodies) never meet them.
+     */
     public static ProxyConfig config() {
+        return specConfig().withMessageLimits(1_000_000, 1_000_000_000);
+    }
+
+    /** SPEC's defaults throughout, message limits included, on a loopback port; for ContentLimitsTest. */
+    public static ProxyConfig specConfig() {
         return ProxyConfig.defaults().withHostPort("127.0.0.1", 0);
     }
 

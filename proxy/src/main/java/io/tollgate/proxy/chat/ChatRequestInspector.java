@@ -15,6 +15,7 @@ import io.tollgate.proxy.http.ApiError;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 
@@ -29,6 +30,14 @@ import java.util.ArrayDeque;
  * upstream reports usage, and a streaming request without {@code stream_options} gets one
  * appended. The root object's closing brace is always held back, so the upstream never sees a
  * complete request until the caller releases the tail with {@link #drainTail}.
+ *
+ * <p>It also enforces the {@link ContentLimits} on {@code messages} token by token: the element
+ * that makes one too many, or the text that takes the total past the character limit or matches a
+ * content rule, is refused before its bytes may leave. Message text is a string {@code content},
+ * and, when {@code content} is an array, each string part and each part's string {@code text}
+ * (whatever its {@code type}), of every message, tool messages included; {@code role},
+ * {@code name}, {@code tool_calls} and every other member are not text. It is counted in Unicode
+ * code points and matched one string at a time.
  */
 public final class ChatRequestInspector implements AutoCloseable {
 
@@ -72,13 +81,26 @@ public final class ChatRequestInspector implements AutoCloseable {
     private Long maxTokens;
     private boolean messagesSeen;
 
+    private final ContentLimits limits;
+    private boolean inMessages;    // between the top-level messages array's brackets
+    private boolean inParts;       // between a message's content array's brackets
+    private String member;         // the member of a message, or of a content part, being read
+    private int messages;
+    private long messageChars;
+
     private Edit streamOptionsEdit;
     private ByteArrayOutputStream streamOptionsBytes;
     private JsonGenerator streamOptionsCopy;
     private boolean inIncludeUsage;
     private boolean clientIncludeUsage;
 
+    /** An inspector with SPEC's default message limits and no content rules. */
     public ChatRequestInspector(ByteBufAllocator alloc) {
+        this(alloc, ContentLimits.DEFAULTS);
+    }
+
+    public ChatRequestInspector(ByteBufAllocator alloc, ContentLimits limits) {
+        this.limits = limits;
         try {
             this.parser = JSON.createNonBlockingByteBufferParser();
         } catch (IOException e) {
@@ -168,6 +190,9 @@ public final class ChatRequestInspector implements AutoCloseable {
             return;
         }
         // Inside a nested value of a top-level member.
+        if (inMessages) {
+            onMessagesToken(t);
+        }
         if (streamOptionsCopy != null) {
             copyStreamOptions(t, end);
         }
@@ -216,6 +241,7 @@ public final class ChatRequestInspector implements AutoCloseable {
                     throw wrongType("messages", "an array");
                 }
                 messagesSeen = true;
+                inMessages = true;         // a second messages array counts on from the first
             }
             case "stream_options" -> {
                 if (t == JsonToken.START_OBJECT) {
@@ -236,6 +262,81 @@ public final class ChatRequestInspector implements AutoCloseable {
         }
         if (t.isStructStart()) {
             depth++;
+        }
+    }
+
+    /**
+     * Counts messages and their text. {@code depth} is still that of the container the token is
+     * in: 2 the messages array, 3 a message, 4 its content array, 5 a content part.
+     */
+    private void onMessagesToken(JsonToken t) throws IOException, InvalidRequestException {
+        switch (depth) {
+            case 2 -> {
+                if (t == JsonToken.END_ARRAY) {
+                    inMessages = false;
+                } else if (++messages > limits.maxMessages()) {
+                    throw new InvalidRequestException(ApiError.TOO_MANY_MESSAGES,
+                            "a request may carry at most " + limits.maxMessages() + " messages");
+                }
+            }
+            case 3 -> {
+                if (t == JsonToken.FIELD_NAME) {
+                    member = parser.currentName();
+                    return;
+                }
+                boolean content = "content".equals(member);
+                member = null;
+                if (content && t == JsonToken.VALUE_STRING) {
+                    onText();
+                } else if (content && t == JsonToken.START_ARRAY) {
+                    inParts = true;
+                }
+            }
+            case 4 -> {
+                if (!inParts) {
+                    return;
+                }
+                if (t == JsonToken.END_ARRAY) {
+                    inParts = false;
+                } else if (t == JsonToken.VALUE_STRING) {
+                    onText();
+                }
+            }
+            case 5 -> {
+                if (!inParts) {
+                    return;
+                }
+                if (t == JsonToken.FIELD_NAME) {
+                    member = parser.currentName();
+                    return;
+                }
+                boolean text = "text".equals(member);
+                member = null;
+                if (text && t == JsonToken.VALUE_STRING) {
+                    onText();
+                }
+            }
+            default -> {
+            }
+        }
+    }
+
+    /**
+     * One message text, complete (jackson hands a string over whole): counted and matched on the
+     * parser's own characters, so a long text is never copied into a String for it.
+     */
+    private void onText() throws IOException, InvalidRequestException {
+        char[] chars = parser.getTextCharacters();
+        int offset = parser.getTextOffset();
+        int length = parser.getTextLength();
+        int codePoints = Character.codePointCount(chars, offset, length);
+        if (codePoints > limits.maxMessageChars() - messageChars) {
+            throw new InvalidRequestException(ApiError.MESSAGE_TOO_LONG,
+                    "the messages' text may be at most " + limits.maxMessageChars() + " characters long");
+        }
+        messageChars += codePoints;
+        if (!limits.rules().isEmpty() && limits.rules().matches(CharBuffer.wrap(chars, offset, length))) {
+            throw new InvalidRequestException(ApiError.CONTENT_FILTER, "the request was refused by the content rules");
         }
     }
 
@@ -306,6 +407,16 @@ public final class ChatRequestInspector implements AutoCloseable {
 
     public long bodyBytes() {
         return fed;
+    }
+
+    /** Elements of messages parsed so far. */
+    public int messageCount() {
+        return messages;
+    }
+
+    /** Code points of message text parsed so far. */
+    public long messageChars() {
+        return messageChars;
     }
 
     /** Sets the name the upstream knows the model by; until then nothing can be drained. */

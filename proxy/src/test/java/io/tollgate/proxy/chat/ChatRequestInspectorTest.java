@@ -128,7 +128,8 @@ class ChatRequestInspectorTest {
 
     @Test
     void aLargeBodyWithTheModelFirstFlowsAsItArrives() throws Exception {
-        try (ChatRequestInspector in = new ChatRequestInspector(ALLOC)) {
+        ContentLimits roomy = new ContentLimits(ContentLimits.DEFAULT_MAX_MESSAGES, Integer.MAX_VALUE, ContentRules.NONE);
+        try (ChatRequestInspector in = new ChatRequestInspector(ALLOC, roomy)) {
             ByteBuf head = Unpooled.copiedBuffer("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"", StandardCharsets.UTF_8);
             in.feed(head);
             head.release();

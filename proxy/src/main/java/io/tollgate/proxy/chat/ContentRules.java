@@ -1,0 +1,78 @@
+package io.tollgate.proxy.chat;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Patterns a request's message text must not match (SPEC: 403 {@code content_filter}), compiled
+ * once at start-up. Each text (a string {@code content}, or one part's {@code text}) is matched on
+ * its own, so a keyword split across two parts or two messages is not found.
+ *
+ * <p>The patterns run on the event loop against texts up to the body limit: a rule with nested
+ * quantifiers can backtrack for a long time, so keep rules simple.
+ *
+ * @param patterns matched with {@link java.util.regex.Matcher#find()}; any match refuses the request
+ */
+public record ContentRules(List<Pattern> patterns) {
+
+    /** No rules: message text is never matched at all. */
+    public static final ContentRules NONE = new ContentRules(List.of());
+
+    public ContentRules {
+        patterns = List.copyOf(patterns);
+        for (Pattern p : patterns) {
+            // Such a rule would refuse every request that has any text: surely a typo like "a|".
+            if (p.matcher("").find()) {
+                throw new IllegalArgumentException("content rule matches empty text: " + p.pattern());
+            }
+        }
+    }
+
+    /**
+     * Keywords (literal, case-insensitive in Unicode's simple case folding) and Java regular
+     * expressions (as written: add {@code (?i)} to ignore case).
+     *
+     * @throws IllegalArgumentException for a blank keyword or an expression that does not compile
+     */
+    public static ContentRules of(Collection<String> keywords, Collection<String> expressions) {
+        List<Pattern> compiled = new ArrayList<>();
+        if (!keywords.isEmpty()) {
+            // One alternation, so a text is scanned once for all keywords.
+            StringBuilder alternatives = new StringBuilder();
+            for (String k : keywords) {
+                if (Objects.requireNonNull(k, "keyword").isBlank()) {
+                    throw new IllegalArgumentException("content rule keyword must not be blank");
+                }
+                alternatives.append(alternatives.isEmpty() ? "" : "|").append(Pattern.quote(k));
+            }
+            compiled.add(Pattern.compile(alternatives.toString(), Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE));
+        }
+        for (String e : expressions) {
+            try {
+                compiled.add(Pattern.compile(Objects.requireNonNull(e, "expression")));
+            } catch (PatternSyntaxException bad) {
+                throw new IllegalArgumentException("content rule is not a valid regular expression: "
+                        + bad.getMessage(), bad);
+            }
+        }
+        return compiled.isEmpty() ? NONE : new ContentRules(compiled);
+    }
+
+    public boolean isEmpty() {
+        return patterns.isEmpty();
+    }
+
+    /** Whether any rule is found in {@code text}. */
+    public boolean matches(CharSequence text) {
+        for (Pattern p : patterns) {
+            if (p.matcher(text).find()) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
