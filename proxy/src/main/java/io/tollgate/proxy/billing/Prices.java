@@ -29,4 +29,22 @@ public final class Prices {
         // Rounded up at the 12th decimal: the gateway never bills less than the price list says.
         return cost.setScale(SCALE, RoundingMode.UP);
     }
+
+    /** per_request + per_image × n: what {@code n} images cost (reserved for n, settled for those made). */
+    public static BigDecimal images(Pricing p, long n) {
+        BigDecimal cost = p.perRequest() == null ? BigDecimal.ZERO : p.perRequest();
+        if (p.perImage() != null && n > 0) {
+            cost = cost.add(p.perImage().multiply(BigDecimal.valueOf(n)));
+        }
+        return cost.setScale(SCALE, RoundingMode.UP);
+    }
+
+    /** per_request + per_second × seconds: a video of that duration (fractions of a second count). */
+    public static BigDecimal video(Pricing p, BigDecimal seconds) {
+        BigDecimal cost = p.perRequest() == null ? BigDecimal.ZERO : p.perRequest();
+        if (p.perSecond() != null && seconds.signum() > 0) {
+            cost = cost.add(p.perSecond().multiply(seconds));
+        }
+        return cost.setScale(SCALE, RoundingMode.UP);
+    }
 }
