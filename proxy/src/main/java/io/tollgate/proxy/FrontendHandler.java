@@ -100,6 +100,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean readPending;
     /** The answer is out and our side shut; what the client still sends is read and dropped. */
     private boolean lingering;
+    private String lastSecret;
+    private String lastHash;
 
     public FrontendHandler(ProxyServices services) {
         this.services = services;
@@ -116,6 +118,19 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         headTimeout = ctx.pipeline().get(RequestHeadTimeoutHandler.class);
         requestRead();
         ctx.fireChannelActive();
+    }
+
+    /**
+     * The key's hash, remembered for the connection: a keep-alive client sends the same key again
+     * and again, and hashing it is the costliest part of the key check. The catalog is still asked
+     * every time, so a revoked key is refused on its next request.
+     */
+    private String hashOf(String secret) {
+        if (!secret.equals(lastSecret)) {
+            lastSecret = secret;
+            lastHash = ApiKeySecrets.hash(secret);
+        }
+        return lastHash;
     }
 
     /**
@@ -361,7 +376,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
         boolean authenticate() {
             String secret = presentedKey(head.headers());
-            ApiKey k = secret == null ? null : services.catalog().keyByHash(ApiKeySecrets.hash(secret));
+            ApiKey k = secret == null ? null : services.catalog().keyByHash(hashOf(secret));
             if (k == null || ApiKey.REVOKED.equals(k.status())) {
                 fail(ApiError.INVALID_API_KEY, "invalid or missing API key");
                 return false;
