@@ -107,6 +107,12 @@ class RateLimitTest {
             }
             assertThat(allowed).isEqualTo(30);
 
+            // Moving the account to a roomier tier lifts the limit on both instances within a second.
+            String accountId = gw.keys.findByHash(io.tollgate.schema.ApiKeySecrets.hash(key)).orElseThrow().accountId();
+            gw.accounts.update(accountId, null, "pro", null);
+            await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(50)).until(() ->
+                    chat(gw, gw.proxy.port(), key).statusCode() == 200 && chat(gw, second.port(), key).statusCode() == 200);
+
             // An admin change reaches both instances within a second.
             String other = key(gw, "tight", RateLimits.NONE);
             await().atMost(Duration.ofSeconds(5)).until(() -> chat(gw, second.port(), other).statusCode() == 200);
