@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.tollgate.app.TollgateConfig.AdminSettings;
+import io.tollgate.app.TollgateConfig.ContentRuleSettings;
 import io.tollgate.app.TollgateConfig.DatabaseSettings;
 import io.tollgate.app.TollgateConfig.LimitSettings;
 import io.tollgate.app.TollgateConfig.MetricsSettings;
@@ -113,14 +114,18 @@ public final class ConfigLoader {
 
         ProxySettings pd = ProxySettings.DEFAULTS;
         Section p = top.section("proxy");
-        p.allow("host", "port", "max_body_bytes", "connect_timeout_ms", "first_byte_timeout_ms", "idle_timeout_ms");
+        p.allow("host", "port", "max_body_bytes", "connect_timeout_ms", "first_byte_timeout_ms", "idle_timeout_ms",
+                "max_messages", "max_message_chars", "content_rules");
         ProxySettings proxy = new ProxySettings(
                 p.string("host", pd.host()),
                 envPort(env, PROXY_PORT, p.port("port", pd.port())),
                 p.integer("max_body_bytes", pd.maxBodyBytes()),
                 p.millis("connect_timeout_ms", pd.connectTimeout()),
                 p.millis("first_byte_timeout_ms", pd.firstByteTimeout()),
-                p.millis("idle_timeout_ms", pd.idleTimeout()));
+                p.millis("idle_timeout_ms", pd.idleTimeout()),
+                p.positiveInteger("max_messages", pd.maxMessages()),
+                p.positiveInteger("max_message_chars", pd.maxMessageChars()),
+                contentRules(p.section("content_rules")));
 
         AdminSettings ad = AdminSettings.DEFAULTS;
         Section a = top.section("admin");
@@ -160,6 +165,18 @@ public final class ConfigLoader {
             tiers.put(tier, limits);
         }
         return new LimitSettings(tiers);
+    }
+
+    /** {@code proxy.content_rules: {keywords: [..], patterns: [..]}}; a bad rule is named with the file. */
+    private static ContentRuleSettings contentRules(Section section) {
+        section.allow("keywords", "patterns");
+        List<String> keywords = section.strings("keywords");
+        List<String> patterns = section.strings("patterns");
+        try {
+            return new ContentRuleSettings(keywords, patterns);
+        } catch (ConfigException e) {
+            throw new ConfigException(section.source() + ": " + e.getMessage(), e);
+        }
     }
 
     /** A variable that is unset or blank leaves the file's value in place. */
@@ -285,6 +302,32 @@ public final class ConfigLoader {
                 throw new ConfigException(source + ": '" + key(name) + "' must be a positive whole number but was " + v);
             }
             return v;
+        }
+
+        int positiveInteger(String name, int fallback) {
+            Integer v = positiveInteger(name);
+            return v == null ? fallback : v;
+        }
+
+        /** A list of single values, as text; empty when absent. */
+        List<String> strings(String name) {
+            JsonNode v = value(name);
+            if (v == null) {
+                return List.of();
+            }
+            if (!v.isArray()) {
+                throw new ConfigException(source + ": '" + key(name) + "' must be a list, not " + kind(v));
+            }
+            List<String> items = new ArrayList<>();
+            for (int i = 0; i < v.size(); i++) {
+                JsonNode item = v.get(i);
+                if (item.isNull() || !item.isValueNode()) {
+                    throw new ConfigException(source + ": '" + key(name) + "[" + i + "]' must be a single value, not "
+                            + (item.isNull() ? "empty" : kind(item)));
+                }
+                items.add(item.asText());
+            }
+            return items;
         }
 
         Duration positiveMillis(String name, Duration fallback) {

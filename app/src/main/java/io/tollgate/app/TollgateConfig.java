@@ -1,6 +1,8 @@
 package io.tollgate.app;
 
 import io.tollgate.proxy.ProxyConfig;
+import io.tollgate.proxy.chat.ContentLimits;
+import io.tollgate.proxy.chat.ContentRules;
 import io.tollgate.proxy.limit.FailurePolicy;
 import io.tollgate.proxy.limit.LimitClass;
 import io.tollgate.proxy.limit.LimiterConfig;
@@ -14,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * Everything one Tollgate process is configured by, built once at start-up by {@link ConfigLoader}
@@ -273,6 +276,12 @@ public record TollgateConfig(
 
     /**
      * The public API server. Everything {@link ProxyConfig} holds beyond these keeps its default.
+     *
+     * @param maxMessages     elements of a chat request's {@code messages} ({@code proxy.max_messages}, default 200)
+     * @param maxMessageChars code points of all message text of a chat request
+     *                        ({@code proxy.max_message_chars}, default 64,000)
+     * @param contentRules    keywords and expressions that refuse a chat request with 403
+     *                        ({@code proxy.content_rules}, default none)
      */
     public record ProxySettings(
             String host,
@@ -280,7 +289,10 @@ public record TollgateConfig(
             int maxBodyBytes,
             Duration connectTimeout,
             Duration firstByteTimeout,
-            Duration idleTimeout) {
+            Duration idleTimeout,
+            int maxMessages,
+            int maxMessageChars,
+            ContentRuleSettings contentRules) {
 
         public static final int DEFAULT_PORT = 8080;
         public static final ProxySettings DEFAULTS = from(ProxyConfig.defaults().withHostPort("0.0.0.0", DEFAULT_PORT));
@@ -291,11 +303,26 @@ public record TollgateConfig(
             requirePositive(connectTimeout, "proxy connect_timeout_ms");
             requirePositive(firstByteTimeout, "proxy first_byte_timeout_ms");
             requirePositive(idleTimeout, "proxy idle_timeout_ms");
+            requirePositive(maxMessages, "proxy max_messages");
+            requirePositive(maxMessageChars, "proxy max_message_chars");
+            Objects.requireNonNull(contentRules, "proxy content_rules");
+        }
+
+        /** With the default message limits and no content rules. */
+        public ProxySettings(String host, int port, int maxBodyBytes, Duration connectTimeout,
+                             Duration firstByteTimeout, Duration idleTimeout) {
+            this(host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout,
+                    ContentLimits.DEFAULT_MAX_MESSAGES, ContentLimits.DEFAULT_MAX_MESSAGE_CHARS, ContentRuleSettings.NONE);
         }
 
         static ProxySettings from(ProxyConfig c) {
+            if (!c.contentRules().isEmpty()) {
+                // Compiled patterns cannot be read back into the keywords and expressions they came from.
+                throw new IllegalArgumentException("a ProxyConfig with content rules has no ProxySettings");
+            }
             return new ProxySettings(c.host(), c.port(), c.maxBodyBytes(),
-                    c.upstreamConnectTimeout(), c.upstreamFirstByteTimeout(), c.upstreamIdleTimeout());
+                    c.upstreamConnectTimeout(), c.upstreamFirstByteTimeout(), c.upstreamIdleTimeout(),
+                    c.maxMessages(), c.maxMessageChars(), ContentRuleSettings.NONE);
         }
 
         /** What {@code ProxyServer.start} takes: the defaults with these settings applied. */
@@ -308,7 +335,60 @@ public record TollgateConfig(
                     d.maxInitialLineBytes(), d.requestHeadTimeout(), d.upstreamConnectTimeout(),
                     d.upstreamFirstByteTimeout(), d.upstreamIdleTimeout(), d.clientIdleTimeout(),
                     d.poolIdleTimeout(), d.poolMaxIdlePerUpstream(), d.cacheRefreshInterval(),
-                    d.maxMessages(), d.maxMessageChars(), d.contentRules());
+                    d.maxMessages(), d.maxMessageChars(), d.contentRules())
+                    .withMessageLimits(maxMessages, maxMessageChars)
+                    .withContentRules(contentRules.compile());
+        }
+    }
+
+    /**
+     * The {@code proxy.content_rules} section, kept as written (so settings compare by value) and
+     * checked rule by rule when built: a blank keyword, an expression that does not compile or one
+     * that matches empty text is a {@link ConfigException} naming it by its place in the list.
+     *
+     * @param keywords literal, matched ignoring case
+     * @param patterns Java regular expressions, as written ({@code (?i)} to ignore case)
+     */
+    public record ContentRuleSettings(List<String> keywords, List<String> patterns) {
+
+        public static final ContentRuleSettings NONE = new ContentRuleSettings(List.of(), List.of());
+
+        public ContentRuleSettings {
+            Objects.requireNonNull(keywords, "proxy content_rules keywords");
+            Objects.requireNonNull(patterns, "proxy content_rules patterns");
+            for (int i = 0; i < keywords.size(); i++) {
+                String k = keywords.get(i);
+                if (k == null || k.isBlank()) {
+                    throw new ConfigException("proxy.content_rules.keywords[" + i + "] must not be blank but was "
+                            + (k == null ? "empty" : "'" + k + "'"));
+                }
+            }
+            for (int i = 0; i < patterns.size(); i++) {
+                String p = patterns.get(i);
+                String where = "proxy.content_rules.patterns[" + i + "]";
+                if (p == null || p.isEmpty()) {
+                    throw new ConfigException(where + " must not be empty");
+                }
+                try {
+                    ContentRules.of(List.of(), List.of(p));
+                } catch (IllegalArgumentException e) {
+                    String why = e.getCause() instanceof PatternSyntaxException bad
+                            ? "is not a valid regular expression: " + bad.getDescription() + " near index " + bad.getIndex()
+                            : "matches empty text, so it would refuse every request with any text";
+                    throw new ConfigException(where + " '" + p + "' " + why, e);
+                }
+            }
+            keywords = List.copyOf(keywords);
+            patterns = List.copyOf(patterns);
+        }
+
+        public boolean isEmpty() {
+            return keywords.isEmpty() && patterns.isEmpty();
+        }
+
+        /** The rules the proxy matches; {@link ContentRules#NONE} when there are none. */
+        public ContentRules compile() {
+            return ContentRules.of(keywords, patterns);
         }
     }
 

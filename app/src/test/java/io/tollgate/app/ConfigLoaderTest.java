@@ -1,7 +1,10 @@
 package io.tollgate.app;
 
+import io.tollgate.app.TollgateConfig.ContentRuleSettings;
 import io.tollgate.app.TollgateConfig.HostPort;
 import io.tollgate.proxy.ProxyConfig;
+import io.tollgate.proxy.chat.ContentLimits;
+import io.tollgate.proxy.chat.ContentRules;
 import io.tollgate.proxy.limit.FailurePolicy;
 import io.tollgate.proxy.limit.LimitClass;
 import io.tollgate.proxy.limit.LimiterConfig;
@@ -33,6 +36,10 @@ class ConfigLoaderTest {
         assertThat(config.proxy().host()).isEqualTo("0.0.0.0");
         assertThat(config.proxy().port()).isEqualTo(8080);
         assertThat(config.proxy().maxBodyBytes()).isEqualTo(524_288);
+        assertThat(config.proxy().maxMessages()).isEqualTo(200);
+        assertThat(config.proxy().maxMessageChars()).isEqualTo(64_000);
+        assertThat(config.proxy().contentRules()).isEqualTo(ContentRuleSettings.NONE);
+        assertThat(config.proxy().toProxyConfig().contentLimits()).isEqualTo(ContentLimits.DEFAULTS);
         assertThat(config.admin().port()).isEqualTo(8081);
         assertThat(config.admin().token()).isNull();
         assertThat(config.metrics().port()).isEqualTo(9090);
@@ -62,6 +69,9 @@ class ConfigLoaderTest {
         assertThat(config.redis().timeout()).isEqualTo(Duration.ofMillis(50));
         assertThat(config.redis().failurePolicy()).isEqualTo(FailurePolicy.OPEN);
         assertThat(config.limiterConfig().tiers()).isEqualTo(LimiterConfig.defaults().tiers());
+        assertThat(config.proxy().maxMessages()).isEqualTo(200);
+        assertThat(config.proxy().maxMessageChars()).isEqualTo(64_000);
+        assertThat(config.proxy().contentRules()).isEqualTo(ContentRuleSettings.NONE);
     }
 
     @Test
@@ -341,6 +351,135 @@ class ConfigLoaderTest {
         assertThat(Launcher.describeLimits(cluster.redis())).isEqualTo("redis redis-cluster://r1:7000,r2:7001 (fail-open, 50 ms)");
     }
 
+    // ------------------------------------------------------------------ proxy message limits and content rules
+
+    @Test
+    void messageLimitsAndContentRulesComeFromTheFile() {
+        TollgateConfig config = ConfigLoader.load("""
+                proxy:
+                  max_messages: 5
+                  max_message_chars: 1000
+                  content_rules:
+                    keywords: [Forbidden Word, "ünïcode"]
+                    patterns: ['secret\\s+plan', "(?i)^drop table"]
+                """, "t.yaml", NO_ENV);
+
+        TollgateConfig.ProxySettings proxy = config.proxy();
+        assertThat(proxy.maxMessages()).isEqualTo(5);
+        assertThat(proxy.maxMessageChars()).isEqualTo(1000);
+        assertThat(proxy.contentRules()).isEqualTo(new ContentRuleSettings(
+                List.of("Forbidden Word", "ünïcode"), List.of("secret\\s+plan", "(?i)^drop table")));
+        assertThat(proxy.maxBodyBytes()).as("the rest keeps its default").isEqualTo(524_288);
+
+        ProxyConfig built = proxy.toProxyConfig();
+        assertThat(built.maxMessages()).isEqualTo(5);
+        assertThat(built.maxMessageChars()).isEqualTo(1000);
+        ContentRules rules = built.contentRules();
+        assertThat(rules.matches("this has a FORBIDDEN word in it")).as("keywords ignore case").isTrue();
+        assertThat(rules.matches("ÜNÏCODE")).isTrue();
+        assertThat(rules.matches("the secret \t plan")).isTrue();
+        assertThat(rules.matches("Secret plan")).as("patterns are case-sensitive as written").isFalse();
+        assertThat(rules.matches("DROP TABLE users")).isTrue();
+        assertThat(rules.matches("please drop table")).as("^ anchors to the text").isFalse();
+        assertThat(rules.matches("Hello, Tollgate!")).isFalse();
+        assertThat(built.contentLimits()).isEqualTo(new ContentLimits(5, 1000, rules));
+    }
+
+    @Test
+    void contentRulesMayListOnlyKeywordsOrOnlyPatternsOrNothing() {
+        assertThat(ConfigLoader.load("proxy: {content_rules: {keywords: [spam]}}", "t.yaml", NO_ENV)
+                .proxy().contentRules()).isEqualTo(new ContentRuleSettings(List.of("spam"), List.of()));
+        assertThat(ConfigLoader.load("proxy: {content_rules: {patterns: ['\\bspam\\b']}}", "t.yaml", NO_ENV)
+                .proxy().toProxyConfig().contentRules().matches("no spam please")).isTrue();
+        TollgateConfig empty = ConfigLoader.load("proxy: {content_rules: {keywords: [], patterns: []}}", "t.yaml", NO_ENV);
+        assertThat(empty).isEqualTo(TollgateConfig.defaults());
+        assertThat(empty.proxy().toProxyConfig().contentRules()).isSameAs(ContentRules.NONE);
+        assertThat(ConfigLoader.load("proxy: {content_rules: }", "t.yaml", NO_ENV)).isEqualTo(TollgateConfig.defaults());
+    }
+
+    @Test
+    void messageLimitsMustBePositiveWholeNumbers() {
+        assertThatThrownBy(() -> ConfigLoader.load("proxy: {max_messages: 0}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("t.yaml")
+                .hasMessageContaining("'proxy.max_messages' must be a positive whole number but was 0");
+        assertThatThrownBy(() -> ConfigLoader.load("proxy: {max_message_chars: -1}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'proxy.max_message_chars' must be a positive whole number but was -1");
+        assertThatThrownBy(() -> ConfigLoader.load("proxy: {max_messages: many}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'proxy.max_messages' must be a whole number");
+        assertThatThrownBy(() -> ConfigLoader.load("proxy: {max_message_chars: 1.5}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'proxy.max_message_chars' must be a whole number");
+        assertThatThrownBy(() -> ConfigLoader.load("proxy: {max_message_chars: 3000000000}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'proxy.max_message_chars' must be a whole number");
+        assertThatThrownBy(() -> new TollgateConfig.ProxySettings("h", 1, 1, Duration.ofSeconds(1), Duration.ofSeconds(1),
+                Duration.ofSeconds(1), 0, 1, ContentRuleSettings.NONE))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("max_messages must be positive");
+    }
+
+    @Test
+    void aBadPatternIsNamedByItsPlaceAndWhy() {
+        assertThatThrownBy(() -> ConfigLoader.load("""
+                proxy:
+                  content_rules:
+                    patterns: ['ok', '[unclosed']
+                """, "my.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("my.yaml")
+                .hasMessageContaining("proxy.content_rules.patterns[1] '[unclosed' is not a valid regular expression")
+                .hasMessageContaining("Unclosed character class");
+        assertThatThrownBy(() -> ConfigLoader.load("proxy: {content_rules: {patterns: ['spam|']}}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("proxy.content_rules.patterns[0] 'spam|' matches empty text");
+        assertThatThrownBy(() -> ConfigLoader.load("proxy: {content_rules: {patterns: ['']}}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("proxy.content_rules.patterns[0] must not be empty");
+    }
+
+    @Test
+    void aBadKeywordIsNamedByItsPlace() {
+        assertThatThrownBy(() -> ConfigLoader.load("proxy: {content_rules: {keywords: [spam, '  ']}}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("t.yaml")
+                .hasMessageContaining("proxy.content_rules.keywords[1] must not be blank but was '  '");
+        assertThatThrownBy(() -> ConfigLoader.load("proxy: {content_rules: {keywords: [spam, ~]}}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'proxy.content_rules.keywords[1]' must be a single value, not empty");
+        assertThatThrownBy(() -> ConfigLoader.load("proxy: {content_rules: {keywords: [[spam]]}}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'proxy.content_rules.keywords[0]' must be a single value, not a list");
+    }
+
+    @Test
+    void contentRulesMustBeAMappingOfLists() {
+        assertThatThrownBy(() -> ConfigLoader.load("proxy: {content_rules: {keywords: spam}}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'proxy.content_rules.keywords' must be a list, not 'spam'");
+        assertThatThrownBy(() -> ConfigLoader.load("proxy: {content_rules: [spam]}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'proxy.content_rules' must be a mapping of keys, not a list");
+    }
+
+    @Test
+    void unknownKeysUnderContentRulesAreAllNamed() {
+        assertThatThrownBy(() -> ConfigLoader.load("""
+                proxy:
+                  content_rules: {keyword: [spam], patterns: [x], regex: [y]}
+                """, "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("t.yaml")
+                .hasMessageContaining("unknown keys 'proxy.content_rules.keyword', 'proxy.content_rules.regex'")
+                .hasMessageContaining("keywords, patterns");
+        assertThatThrownBy(() -> ConfigLoader.load("proxy: {max_message: 5}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("unknown key 'proxy.max_message'")
+                .hasMessageContaining("max_messages, max_message_chars, content_rules");
+    }
+
     @Test
     void aMissingFileIsAnError(@TempDir Path dir) {
         assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("nope.yaml"), NO_ENV))
@@ -370,6 +509,20 @@ class ConfigLoaderTest {
         assertThat(proxy.upstreamFirstByteTimeout()).isEqualTo(Duration.ofMillis(200));
         assertThat(proxy.upstreamIdleTimeout()).isEqualTo(Duration.ofMillis(300));
         assertThat(proxy.maxHeaderBytes()).isEqualTo(ProxyConfig.defaults().maxHeaderBytes());
+        assertThat(proxy.maxMessages()).isEqualTo(200);
+        assertThat(proxy.contentRules()).isSameAs(ContentRules.NONE);
+
+        ProxyConfig limited = new TollgateConfig.ProxySettings("127.0.0.1", 0, 2048, Duration.ofMillis(100),
+                Duration.ofMillis(200), Duration.ofMillis(300), 7, 700,
+                new ContentRuleSettings(List.of("spam"), List.of("x{3}"))).toProxyConfig();
+        assertThat(limited.maxBodyBytes()).isEqualTo(2048);
+        assertThat(limited.upstreamIdleTimeout()).isEqualTo(Duration.ofMillis(300));
+        assertThat(limited.maxMessages()).isEqualTo(7);
+        assertThat(limited.maxMessageChars()).isEqualTo(700);
+        assertThat(limited.contentRules().patterns()).hasSize(2);
+        assertThat(limited.contentRules().matches("SPAM")).isTrue();
+        assertThat(limited.contentRules().matches("xxx")).isTrue();
+        assertThat(limited.contentRules().matches("xx")).isFalse();
     }
 
     @Test

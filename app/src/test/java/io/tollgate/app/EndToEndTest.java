@@ -324,6 +324,43 @@ class EndToEndTest {
         assertThat(redis("EXISTS", "rl:{" + pro.id() + "}:general")).isEqualTo(":1");
     }
 
+    // ------------------------------------------------------------------ message limits and content rules, as configured
+
+    @Test
+    void configuredContentRulesAndMessageLimitsRefuseOnlyTheChatsThatBreakThem() throws Exception {
+        Path config = Files.writeString(dataDir.resolve("tollgate.yaml"), """
+                proxy:
+                  max_messages: 2
+                  content_rules:
+                    keywords: [forbidden fruit]
+                    patterns: ['(?i)secret\\s+plan']
+                """);
+        tollgate = start("--config", config.toString(), "all");
+        mockModel();                                   // its probe chat ("Hello, Tollgate!") is served: 200
+        Key key = fundedKey("max");
+
+        Reply clean = firstAnswerTo(key);
+        assertThat(clean.status()).as(clean.text()).isEqualTo(200);
+        assertThat(clean.json().path("object").asText()).isEqualTo("chat.completion");
+
+        Reply keyword = chatSaying(key.secret(), "I would like the FORBIDDEN fruit, please");
+        assertThat(keyword.status()).as(keyword.text()).isEqualTo(403);
+        assertThat(keyword.errorCode()).isEqualTo("content_filter");
+        assertThat(keyword.json().path("error").path("type").asText()).isEqualTo("permission_error");
+        assertThat(keyword.text()).as("the answer does not say which rule").doesNotContainIgnoringCase("forbidden fruit");
+
+        Reply pattern = chatSaying(key.secret(), "here is the Secret   Plan");
+        assertThat(pattern.status()).as(pattern.text()).isEqualTo(403);
+        assertThat(pattern.errorCode()).isEqualTo("content_filter");
+
+        Reply tooMany = chatSaying(key.secret(), "one", "two", "three");
+        assertThat(tooMany.status()).as(tooMany.text()).isEqualTo(400);
+        assertThat(tooMany.errorCode()).isEqualTo("too_many_messages");
+
+        Reply twoClean = chatSaying(key.secret(), "a fruit", "a plan");
+        assertThat(twoClean.status()).as(twoClean.text()).isEqualTo(200);
+    }
+
     /** A key just issued, its secret, and its account. */
     private record Key(String id, String secret, String accountId) {
     }
@@ -535,6 +572,15 @@ class EndToEndTest {
             body.put("stream", true);
         }
         return proxy("POST", "/v1/chat/completions", key, body);
+    }
+
+    /** A plain chat whose user messages say {@code texts}, one message each. */
+    private Reply chatSaying(String key, String... texts) {
+        List<Map<String, String>> messages = new ArrayList<>();
+        for (String text : texts) {
+            messages.add(Map.of("role", "user", "content", text));
+        }
+        return proxy("POST", "/v1/chat/completions", key, Map.of("model", MODEL, "messages", messages));
     }
 
     private Reply send(HttpRequest request) {
