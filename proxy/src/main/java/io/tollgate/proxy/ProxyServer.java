@@ -18,6 +18,10 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.resolver.dns.DnsAddressResolverGroup;
+import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.concurrent.EventExecutor;
 import io.tollgate.proxy.billing.Billing;
 import io.tollgate.proxy.catalog.Catalog;
@@ -52,10 +56,12 @@ public final class ProxyServer implements AutoCloseable {
     private final MockProvider mock;
     private final Catalog catalog;
     private final Limiters limiters;
+    private final DnsAddressResolverGroup resolver;
 
     private ProxyServer(EventLoopGroup group, Channel server, CatalogSync sync, Billing billing,
-                        MockProvider mock, Catalog catalog, Limiters limiters) {
+                        MockProvider mock, Catalog catalog, Limiters limiters, DnsAddressResolverGroup resolver) {
         this.limiters = limiters;
+        this.resolver = resolver;
         this.group = group;
         this.server = server;
         this.sync = sync;
@@ -81,16 +87,20 @@ public final class ProxyServer implements AutoCloseable {
         Billing billing = null;
         CatalogSync sync = null;
         Limiters limiters = null;
+        DnsAddressResolverGroup resolver = null;
         try {
             limiters = Limiters.create(limits);
             mock = MockProvider.start(group, "127.0.0.1", 0, MockProvider.Options.defaults());
             InetSocketAddress mockAddress = mock.address();
 
             SslContext ssl = SslContextBuilder.forClient().build();
+            resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
+                    .datagramChannelType(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
+                    .socketChannelType(epoll ? EpollSocketChannel.class : NioSocketChannel.class));
             Map<EventLoop, UpstreamPool> pools = new HashMap<>();
             for (EventExecutor executor : group) {
                 EventLoop loop = (EventLoop) executor;
-                pools.put(loop, new UpstreamPool(loop, clientClass, ssl, config.upstreamConnectTimeout(),
+                pools.put(loop, new UpstreamPool(loop, clientClass, ssl, resolver, config.upstreamConnectTimeout(),
                         config.poolIdleTimeout(), config.poolMaxIdlePerUpstream()));
             }
             Catalog catalog = new Catalog();
@@ -111,7 +121,7 @@ public final class ProxyServer implements AutoCloseable {
                     .syncUninterruptibly()
                     .channel();
             log.info("proxy listening on {} ({})", server.localAddress(), epoll ? "epoll" : "nio");
-            return new ProxyServer(group, server, sync, billing, mock, catalog, limiters);
+            return new ProxyServer(group, server, sync, billing, mock, catalog, limiters, resolver);
         } catch (SSLException | RuntimeException e) {
             if (sync != null) {
                 sync.close();
@@ -124,6 +134,9 @@ public final class ProxyServer implements AutoCloseable {
             }
             if (limiters != null) {
                 limiters.close();
+            }
+            if (resolver != null) {
+                resolver.close();
             }
             group.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS);
             throw e instanceof RuntimeException re ? re : new IllegalStateException(e);
@@ -167,5 +180,6 @@ public final class ProxyServer implements AutoCloseable {
         group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
         billing.close();
         limiters.close();
+        resolver.close();
     }
 }

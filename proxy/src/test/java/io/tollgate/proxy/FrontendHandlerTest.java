@@ -69,7 +69,7 @@ class FrontendHandlerTest {
         Model hidden = new Model("gamma", "Gamma", "text", List.of(), List.of(), Pricing.FREE, null, true, false, null, now, now);
         EmbeddedChannel ch = new EmbeddedChannel();
         UpstreamPool pool = new UpstreamPool((EventLoop) ch.eventLoop(), NioSocketChannel.class, null,
-                Duration.ofSeconds(1), Duration.ofSeconds(1), 1);
+                io.netty.resolver.DefaultAddressResolverGroup.INSTANCE, Duration.ofSeconds(1), Duration.ofSeconds(1), 1);
         ProxyServices services = new ProxyServices(ProxyConfig.defaults(), TestCatalogs.of(account, key, a, b, hidden),
                 billing, limiters, Map.of((EventLoop) ch.eventLoop(), pool));
         ch.pipeline().addLast(new RequestDecoder(new HttpDecoderConfig()), new HttpResponseEncoder(),

@@ -9,10 +9,12 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.ssl.SslContext;
+import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -39,8 +41,16 @@ public final class UpstreamPool {
     private final int maxIdlePerTarget;
     private final Map<UpstreamTarget, ArrayDeque<Channel>> idle = new HashMap<>();
 
+    private final AddressResolverGroup<InetSocketAddress> resolver;
+
+    /**
+     * @param resolver resolves upstream host names without blocking the loop (the JDK's resolver
+     *                 would); shared by every pool
+     */
     public UpstreamPool(EventLoop loop, Class<? extends Channel> channelClass, SslContext ssl,
+                        AddressResolverGroup<InetSocketAddress> resolver,
                         Duration connectTimeout, Duration idleTimeout, int maxIdlePerTarget) {
+        this.resolver = resolver;
         this.loop = loop;
         this.channelClass = channelClass;
         this.ssl = ssl;
@@ -71,6 +81,7 @@ public final class UpstreamPool {
         Bootstrap b = new Bootstrap()
                 .group(loop)
                 .channel(channelClass)
+                .resolver(resolver)
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
