@@ -434,7 +434,10 @@ public final class ChatRequestInspector implements AutoCloseable {
 
     /** The rewritten bytes that may go upstream now; never the root's closing brace. */
     public ByteBuf drainReady(ByteBufAllocator alloc) {
-        long limit = parsedEnd;
+        // Inside a nested value (a message's long content, say) the unfinished token can be no
+        // member we edit, so every byte fed so far may go: a 500 KB string is never held whole.
+        // At the top level the unfinished token may be a value we have to rewrite: wait for it.
+        long limit = depth >= 2 ? fed : parsedEnd;
         if (rootEnd >= 0) {
             limit = Math.min(limit, rootEnd);
         }
