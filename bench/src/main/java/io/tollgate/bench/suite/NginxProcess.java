@@ -71,6 +71,7 @@ final class NginxProcess implements Contender {
                 worker_processes %d;
                 worker_rlimit_nofile %d;
                 pid nginx.pid;
+                error_log logs/error.log warn;
                 user root;
                 events {
                     worker_connections %d;

@@ -43,7 +43,7 @@ public record Settings(
                 Duration.ofSeconds(5), Duration.ofSeconds(15), 64,
                 100, Duration.ofSeconds(3), Duration.ofSeconds(20), 100, 10, 250,
                 Duration.ofSeconds(3), Duration.ofSeconds(15), 8, UPLOAD_BYTES, 32 * 1024, Duration.ofMillis(150),
-                10_000, 100, 600, 2_000, Duration.ofSeconds(10));
+                10_000, 100, 600, 1_000, Duration.ofSeconds(10));
     }
 
     public static Settings forQuickRun() {
@@ -51,7 +51,7 @@ public record Settings(
                 Duration.ofSeconds(3), Duration.ofSeconds(4), 64,
                 50, Duration.ofSeconds(1), Duration.ofSeconds(5), 100, 10, 150,
                 Duration.ofSeconds(1), Duration.ofSeconds(4), 8, UPLOAD_BYTES, 64 * 1024, Duration.ofMillis(100),
-                10_000, 40, 750, 2_500, Duration.ofSeconds(3));
+                10_000, 40, 750, 1_000, Duration.ofSeconds(3));
     }
 
     /** A stream of the SSE scenario lasts about this long. */

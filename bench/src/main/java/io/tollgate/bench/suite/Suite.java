@@ -47,11 +47,14 @@ public final class Suite implements AutoCloseable {
     private final Results results;
     private final LoadClient client;
     private final long openFilesLimit;
+    private final List<String> wanted;
     private MockUpstreamProcess mock;
     private NginxProcess nginx;
     private TollgateProcess tollgate;
 
-    public Suite(Settings s, Launch launch, Path dir, String nginxBinary, String wrk, String adminPg, Results results) {
+    public Suite(Settings s, Launch launch, Path dir, String nginxBinary, String wrk, String adminPg, List<String> wanted,
+                 Results results) {
+        this.wanted = wanted;
         this.s = s;
         this.launch = launch;
         this.dir = dir;
@@ -73,7 +76,7 @@ public final class Suite implements AutoCloseable {
     }
 
     private void startProxies() {
-        if (nginxBinary != null) {
+        if (nginxBinary != null && wanted.contains(Contender.NGINX)) {
             try {
                 nginx = NginxProcess.start(launch, nginxBinary, mock.port(), openFilesLimit, dir);
                 results.nginxConf = Files.readString(nginx.conf());
@@ -82,6 +85,9 @@ public final class Suite implements AutoCloseable {
                 nginx = null;
                 note("nginx: skipped, it did not start: " + e.getMessage());
             }
+        }
+        if (!wanted.contains(Contender.TOLLGATE)) {
+            return;
         }
         try {
             tollgate = TollgateProcess.start(launch, mock.baseUrl(), adminPg, dir);
@@ -107,7 +113,9 @@ public final class Suite implements AutoCloseable {
     /** The contenders in report order: direct, nginx, tollgate (those that run). */
     List<Contender> contenders() {
         List<Contender> list = new ArrayList<>();
-        list.add(mock);
+        if (wanted.contains(Contender.DIRECT)) {
+            list.add(mock);
+        }
         if (nginx != null) {
             list.add(nginx);
         }
@@ -299,9 +307,12 @@ public final class Suite implements AutoCloseable {
 
     // ------------------------------------------------------------------ (d) concurrent streams
 
-    /** Streams a proxy can hold here: two sockets each (client and upstream) within the open-file limit. */
+    /**
+     * Streams a proxy can hold here: two sockets each (client and upstream) within the open-file
+     * limit, less a margin for nginx's idle upstream keep-alive connections and the JVM's own files.
+     */
     int streamsAllowed() {
-        long byFiles = (openFilesLimit - 400) / 2 / 100 * 100;
+        long byFiles = (openFilesLimit - 1200) / 2 / 100 * 100;
         return (int) Math.max(100, Math.min(s.streams(), byFiles));
     }
 
