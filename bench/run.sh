@@ -8,8 +8,8 @@
 # Writes bench/results/<yyyy-mm-dd>-<commit>.md with an SVG plot per scenario beside it (quick and
 # partial runs add -quick / -<scenario> to the name). It builds the bench jar, installs nginx and
 # wrk with apt-get when they are missing (skipping nginx, with a line in the report, when that is
-# impossible), raises the open-file limit, pins the load generator and mock upstream to the lower
-# half of the CPUs and the proxy to the upper half (TOLLGATE_BENCH_PIN=0 turns pinning off), and
+# impossible), raises the open-file limit, pins the proxy to the upper half of the CPUs and the
+# load generator and mock upstream to the lower half (TOLLGATE_BENCH_PIN=0 turns pinning off), and
 # runs the mock upstream, nginx and Tollgate as processes of their own. Tollgate gets a fresh
 # database tg_bench_<random> on the local PostgreSQL (TOLLGATE_BENCH_PG: a JDBC URL to use another),
 # dropped when it exits. TOLLGATE_BENCH_JVM_OPTS: Tollgate's JVM options (default -XX:+UseG1GC).
@@ -93,13 +93,23 @@ fi
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 say "open files: $(ulimit -n) (hard $(ulimit -Hn))"
 
+# The proxy gets the upper half of the CPUs; the generator and the mock upstream share the lower
+# half, or take a quarter each from 4 CPUs up.
+cpus() { (( $1 == $2 )) && echo "$1" || echo "$1-$2"; }
 N=$(nproc)
-CLIENT_CPUS=""; PROXY_CPUS=""
+CLIENT_CPUS=""; MOCK_CPUS=""; PROXY_CPUS=""
 if [[ "${TOLLGATE_BENCH_PIN:-1}" != 0 ]] && (( N >= 2 )) && command -v taskset >/dev/null 2>&1; then
   HALF=$(( N / 2 ))
-  CLIENT_CPUS=$([[ $HALF -eq 1 ]] && echo 0 || echo "0-$((HALF - 1))")
-  PROXY_CPUS=$([[ $HALF -eq $((N - 1)) ]] && echo "$HALF" || echo "$HALF-$((N - 1))")
-  say "CPUs: generator and mock upstream on $CLIENT_CPUS, proxies on $PROXY_CPUS"
+  PROXY_CPUS=$(cpus "$HALF" $((N - 1)))
+  if (( N >= 4 )); then
+    QUARTER=$(( N / 4 ))
+    CLIENT_CPUS=$(cpus 0 $((QUARTER - 1)))
+    MOCK_CPUS=$(cpus "$QUARTER" $((HALF - 1)))
+  else
+    CLIENT_CPUS=$(cpus 0 $((HALF - 1)))
+    MOCK_CPUS="$CLIENT_CPUS"
+  fi
+  say "CPUs: generator on $CLIENT_CPUS, mock upstream on $MOCK_CPUS, proxies on $PROXY_CPUS"
 fi
 
 # --- names -------------------------------------------------------------------------------------
@@ -126,7 +136,7 @@ fi
 
 # --- the suite ---------------------------------------------------------------------------------
 ARGS=(--results "$RESULTS" --name "$NAME" --commit "$COMMIT_NOTE" --nginx "$NGINX" --wrk "$WRK"
-      --client-cpus "$CLIENT_CPUS" --proxy-cpus "$PROXY_CPUS" --command "bench/run.sh${ORIGINAL_ARGS:+ $ORIGINAL_ARGS}")
+      --client-cpus "$CLIENT_CPUS" --mock-cpus "$MOCK_CPUS" --proxy-cpus "$PROXY_CPUS" --command "bench/run.sh${ORIGINAL_ARGS:+ $ORIGINAL_ARGS}")
 [[ -n "$NGINX_REASON" ]] && ARGS+=(--nginx-skip-reason "$NGINX_REASON")
 [[ -n "${TOLLGATE_BENCH_JVM_OPTS:-}" ]] && ARGS+=(--tollgate-jvm-options "$TOLLGATE_BENCH_JVM_OPTS")
 (( QUICK )) && ARGS+=(--quick)

@@ -36,7 +36,7 @@ public interface Contender extends AutoCloseable {
 
     /** What {@link #settle} found: the most outcomes queued since the last call, and whether they drained. */
     record Settled(long maxPending, boolean drained) {
-        static final Settled NOTHING = new Settled(0, true);
+        public static final Settled NOTHING = new Settled(0, true);
     }
 
     /** Where its output went, for error messages. */

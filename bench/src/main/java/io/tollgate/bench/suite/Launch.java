@@ -5,17 +5,20 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * How children are started: which JDK and jar, and on which CPUs. With pinning on, the load
- * generator and the mock upstream share the lower half of the CPUs and the contender proxy gets
- * the upper half, so the proxies are compared on the same cores and never steal the generator's.
+ * How children are started: which JDK and jar, and on which CPUs. With pinning on, the contender
+ * proxy gets the upper half of the CPUs and the load generator and the mock upstream the lower
+ * half (a quarter each from 4 CPUs up), so the proxies are compared on the same cores and never
+ * steal the generator's or the upstream's.
  *
- * @param clientCpus taskset list of the generator's and the mock's CPUs ("0"), empty when not pinned
+ * @param clientCpus taskset list of the generator's CPUs ("0"), empty when not pinned
+ * @param mockCpus   taskset list of the mock upstream's CPUs, empty when not pinned
  * @param proxyCpus  taskset list of the proxy's CPUs ("1"), empty when not pinned
  * @param proxyThreads event loops of Tollgate and nginx workers
- * @param clientThreads event loops of the generator and the mock
+ * @param clientThreads event loops of the generator
+ * @param mockThreads event loops of the mock upstream
  */
-public record Launch(Path javaHome, Path jar, String clientCpus, String proxyCpus, int proxyThreads,
-                     int clientThreads, List<String> tollgateJvmOptions) {
+public record Launch(Path javaHome, Path jar, String clientCpus, String mockCpus, String proxyCpus, int proxyThreads,
+                     int clientThreads, int mockThreads, List<String> tollgateJvmOptions) {
 
     public boolean pinned() {
         return !proxyCpus.isEmpty();
@@ -23,6 +26,10 @@ public record Launch(Path javaHome, Path jar, String clientCpus, String proxyCpu
 
     List<String> pinClient() {
         return clientCpus.isEmpty() ? List.of() : List.of("taskset", "-c", clientCpus);
+    }
+
+    List<String> pinMock() {
+        return mockCpus.isEmpty() ? List.of() : List.of("taskset", "-c", mockCpus);
     }
 
     List<String> pinProxy() {

@@ -13,7 +13,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The mock upstream in a process of its own ({@code MockUpstreamMain}), on the generator's CPUs;
+ * The mock upstream in a process of its own ({@code MockUpstreamMain}), on CPUs of its own or the generator's;
  * also the {@code direct} contender: the floor every proxy is measured against.
  */
 final class MockUpstreamProcess implements Contender {
@@ -31,8 +31,8 @@ final class MockUpstreamProcess implements Contender {
     static MockUpstreamProcess start(Launch launch, Path dir) throws IOException {
         CompletableFuture<Integer> port = new CompletableFuture<>();
         Child child = Child.start("mock-upstream",
-                launch.java(launch.pinClient(), List.of("-Xms1g", "-Xmx1g"), "io.tollgate.bench.MockUpstreamMain",
-                        "--port", "0", "--threads", Integer.toString(launch.clientThreads()),
+                launch.java(launch.pinMock(), List.of("-Xms1g", "-Xmx1g"), "io.tollgate.bench.MockUpstreamMain",
+                        "--port", "0", "--threads", Integer.toString(launch.mockThreads()),
                         "--api-key", TollgateBenchServer.UPSTREAM_KEY),
                 dir, line -> {
                     Matcher m = LISTENING.matcher(line);

@@ -48,8 +48,11 @@ public final class SuiteMain implements Callable<Integer> {
     @Option(names = "--commit", description = "the commit measured, for the report")
     String commit = "unknown";
 
-    @Option(names = "--client-cpus", description = "taskset CPU list of the load generator and mock upstream; empty: no pinning")
+    @Option(names = "--client-cpus", description = "taskset CPU list of the load generator; empty: no pinning")
     String clientCpus = "";
+
+    @Option(names = "--mock-cpus", description = "taskset CPU list of the mock upstream (default: the generator's)")
+    String mockCpus;
 
     @Option(names = "--proxy-cpus", description = "taskset CPU list of the proxies; empty: no pinning")
     String proxyCpus = "";
@@ -93,7 +96,9 @@ public final class SuiteMain implements Callable<Integer> {
         String base = name != null ? name : started.format(DateTimeFormatter.ISO_LOCAL_DATE) + "-run";
         Path javaHome = Path.of(System.getProperty("java.home"));
         Path jar = Path.of(SuiteMain.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        Launch launch = new Launch(javaHome, jar, clientCpus, proxyCpus, Launch.cpuCount(proxyCpus), Launch.cpuCount(clientCpus),
+        String mock = mockCpus == null ? clientCpus : mockCpus;
+        Launch launch = new Launch(javaHome, jar, clientCpus, mock, proxyCpus, Launch.cpuCount(proxyCpus),
+                Launch.cpuCount(clientCpus), Launch.cpuCount(mock),
                 tollgateJvmOptions.isBlank() ? List.of() : Arrays.asList(tollgateJvmOptions.trim().split("\\s+")));
 
         Results results = new Results();
@@ -156,8 +161,10 @@ public final class SuiteMain implements Callable<Integer> {
         m.put("wrk", wrk.isEmpty() ? "not installed" : Wrk.version(wrk));
         m.put("PostgreSQL", postgres());
         m.put("CPU pinning", launch.pinned()
-                ? "generator + mock upstream on CPU " + launch.clientCpus() + ", proxy (nginx workers / Tollgate JVM) on CPU "
-                + launch.proxyCpus() + " (taskset); PostgreSQL not pinned"
+                ? (launch.clientCpus().equals(launch.mockCpus())
+                        ? "generator and mock upstream share CPU " + launch.clientCpus()
+                        : "generator on CPU " + launch.clientCpus() + ", mock upstream on CPU " + launch.mockCpus())
+                + ", proxy (nginx workers / Tollgate JVM) on CPU " + launch.proxyCpus() + " (taskset); PostgreSQL not pinned"
                 : "none");
         m.put("proxy threads", launch.proxyThreads() + " (Tollgate event loops = nginx worker_processes)");
         m.put("Tollgate JVM options", String.join(" ", launch.tollgateJvmOptions()) + " (database pool 10, as `database.pool_size`'s default)");

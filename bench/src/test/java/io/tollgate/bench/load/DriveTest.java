@@ -47,6 +47,7 @@ class DriveTest {
     @Test
     void sendsAtTheAskedRate() {
         List<LoadConnection> conns = client.connect("127.0.0.1", mock.port(), 4);
+        Drive.closedLoop(conns, chat(false, Map.of()), Duration.ofMillis(500), Duration.ofSeconds(2));     // warm both sides
         RunResult r = Drive.constantRate(conns, chat(false, Map.of()), 400, Duration.ofSeconds(1), Duration.ofSeconds(2), 0);
         LoadClient.closeAll(conns);
 
