@@ -31,7 +31,7 @@ public final class Report {
     static final double ADDED_CHUNK_P99_MS = 0.5;
     static final double ADDED_TTFB_P99_MS = 1.0;
     static final long STREAMS_RSS_BYTES = 512L * 1024 * 1024;
-    static final int STREAMS = 10_000;
+    public static final int STREAMS = 10_000;
     static final long HELD_BYTES = 64 * 1024;
     static final int TARGET_RATE = 2_000;
     /** Latency targets also need the requests to succeed: more failures than this is a miss. */

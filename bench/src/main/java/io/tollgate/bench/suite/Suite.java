@@ -8,6 +8,7 @@ import io.tollgate.bench.load.Request;
 import io.tollgate.bench.load.RunResult;
 import io.tollgate.bench.load.StreamHold;
 import io.tollgate.bench.report.Fmt;
+import io.tollgate.bench.report.Report;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -68,6 +69,11 @@ public final class Suite implements AutoCloseable {
 
     /** Starts the mock upstream and the proxies. */
     public void start() throws IOException {
+        if (launch.pinned() && launch.clientCpus().equals(launch.mockCpus())) {
+            results.notes.add("the load generator and the mock upstream share CPU " + launch.clientCpus() + " (too few CPUs "
+                    + "to give each its own): `direct` has both ends on one CPU, so its tail latencies carry that CPU's "
+                    + "scheduling noise and a proxy's p99 can come out below direct's; the p50 differences are the firm ones");
+        }
         mock = MockUpstreamProcess.start(launch, dir);
         log("mock upstream on port " + mock.port() + " (pid " + mock.pid() + ")");
         startProxies();
@@ -309,18 +315,21 @@ public final class Suite implements AutoCloseable {
 
     /**
      * Streams a proxy can hold here: two sockets each (client and upstream) within the open-file
-     * limit, less a margin for nginx's idle upstream keep-alive connections and the JVM's own files.
+     * limit, less a margin: nginx, one worker, refuses ("worker_connections are not enough") from
+     * about 1,200 connections short of its limit on, and the JVM has files of its own.
      */
     int streamsAllowed() {
-        long byFiles = (openFilesLimit - 1200) / 2 / 100 * 100;
+        long byFiles = (openFilesLimit - 2000) / 2 / 100 * 100;
         return (int) Math.max(100, Math.min(s.streams(), byFiles));
     }
 
     private void streams() throws InterruptedException {
         int n = streamsAllowed();
         if (n < s.streams()) {
-            note("streams: measured at %,d concurrent streams, not %,d: the open-file limit here is %,d and a proxy holds two sockets per stream (client and upstream); memory is projected to %,d linearly"
-                    .formatted(n, s.streams(), openFilesLimit, s.streams()));
+            note("streams: measured at %,d concurrent streams, not %,d: the open-file limit here is %,d (hard) and a proxy holds two sockets per stream (client and upstream); memory is projected to %,d linearly"
+                    .formatted(n, s.streams(), openFilesLimit, Report.STREAMS));
+        } else if (n < Report.STREAMS) {
+            note("streams: a quick run holds %,d streams; memory is projected to %,d linearly".formatted(n, Report.STREAMS));
         }
         restartProxies();
         Map<String, String> slow = Map.of("x-mock-tokens", Integer.toString(s.streamChunks()),
