@@ -288,6 +288,11 @@ public final class Report {
                         cpu(sat.cpu()));
             }
             sb.append(t.render()).append('\n');
+            Results.Saturation tg = r.saturation.get(TOLLGATE);
+            if (tg != null && tg.databaseWaits() != null) {
+                sb.append("Tollgate's PostgreSQL backends during its saturation run (pg_stat_activity every 100 ms, "
+                        + "share of active-backend samples): ").append(tg.databaseWaits()).append(".\n\n");
+            }
         }
     }
 

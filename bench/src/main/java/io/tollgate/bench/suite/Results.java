@@ -25,9 +25,9 @@ public final class Results {
 
     /** Closed-loop saturation: {@code tool} is wrk, or the Java generator when wrk is missing. */
     public record Saturation(String tool, double requestsPerSecond, long requests, double p50Ms, double p99Ms,
-                             long errors, Cpu cpu, String error) {
+                             long errors, Cpu cpu, String databaseWaits, String error) {
         public static Saturation failed(String error) {
-            return new Saturation("", Double.NaN, 0, Double.NaN, Double.NaN, 0, Cpu.NONE, error);
+            return new Saturation("", Double.NaN, 0, Double.NaN, Double.NaN, 0, Cpu.NONE, null, error);
         }
     }
 

@@ -205,28 +205,35 @@ public final class Suite implements AutoCloseable {
             return Results.Saturation.failed("the process is gone; see " + c.log());
         }
         String body = Bodies.chat(TollgateBenchServer.MODEL, false, CHAT_MAX_TOKENS);
+        PgWaits waits = PgWaits.start(adminPg, c);
         try {
             CpuMeter cpu = CpuMeter.start(c);
             if (wrk != null) {
                 Wrk.Result w = Wrk.run(launch.pinClient(), wrk, "http://" + c.host() + ":" + c.port() + PATH, c.headers(),
                         body, s.saturationConnections(), launch.clientThreads(), s.saturation(), dir);
                 Results.Cpu used = cpu.stop(w.requests());
+                String db = waits == null ? null : waits.summary();
                 c.settle();
                 return new Results.Saturation("wrk", w.requestsPerSecond(), w.requests(), w.p50(), w.p99(),
-                        w.non2xx() + w.socketErrors(), used, null);
+                        w.non2xx() + w.socketErrors(), used, db, null);
             }
             List<LoadConnection> conns = client.connect(c.host(), c.port(), s.saturationConnections());
             try {
                 RunResult r = Drive.closedLoop(conns, chatRequest(c, false, Map.of()), s.saturation(), s.grace());
                 Results.Cpu used = cpu.stop(r.stats().ok + r.stats().non2xx);
+                String db = waits == null ? null : waits.summary();
                 c.settle();
                 return new Results.Saturation("Java generator, closed loop", r.achievedRate(), r.stats().ok,
-                        Fmt.ms(r.stats().latency, 50), Fmt.ms(r.stats().latency, 99), r.stats().failures(), used, null);
+                        Fmt.ms(r.stats().latency, 50), Fmt.ms(r.stats().latency, 99), r.stats().failures(), used, db, null);
             } finally {
                 LoadClient.closeAll(conns);
             }
         } catch (Exception e) {
             return Results.Saturation.failed(e.toString());
+        } finally {
+            if (waits != null) {
+                waits.close();
+            }
         }
     }
 
