@@ -268,6 +268,20 @@ public final class Report {
                     "latency (ms)", curves));
             sb.append("![latency by percentile at ").append(rate).append(" req/s](").append(svg).append(")\n\n");
         }
+        long gcCount = 0;
+        long gcMillis = 0;
+        for (Map<String, Results.Run> runs : r.rates.values()) {
+            for (Results.Run run : runs.values()) {
+                if (run.result() != null) {
+                    gcCount += run.result().generatorGcCount();
+                    gcMillis += run.result().generatorGcMillis();
+                }
+            }
+        }
+        if (!r.rates.isEmpty()) {
+            sb.append("The load generator's own garbage collection during these runs: ").append(gcCount)
+                    .append(" collections, ").append(gcMillis).append(" ms in all (a pause there delays every contender alike).\n\n");
+        }
         if (!r.saturation.isEmpty()) {
             sb.append("### Saturation\n\n");
             Results.Saturation direct = r.saturation.get(DIRECT);
