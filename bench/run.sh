@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tollgate's benchmark suite, the one command:
 #
-#   bench/run.sh                  # everything, about 15 minutes: JMH, then every scenario
+#   bench/run.sh                  # everything, 10 to 15 minutes: JMH, then every scenario
 #   bench/run.sh --quick          # every scenario, short: a smoke run of about 3 minutes, no JMH
 #   bench/run.sh --only sse       # one scenario (chat, sse, upload, streams, or jmh); repeatable
 #
@@ -33,7 +33,7 @@ while (( $# )); do
     --quick) QUICK=1; shift ;;
     --only) ONLY+=("$2"); shift 2 ;;
     --only=*) ONLY+=("${1#--only=}"); shift ;;
-    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
