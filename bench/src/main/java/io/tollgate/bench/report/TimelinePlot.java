@@ -24,11 +24,11 @@ public final class TimelinePlot {
             out.add(new Svg.Series(e.getKey(), String.format(Locale.ROOT, "peak %.0f", peak), e.getValue()));
         }
         double step = maxX <= 10 ? 1 : maxX <= 30 ? 5 : maxX <= 120 ? 10 : 30;
+        double end = Math.ceil(maxX / step) * step;
         List<Svg.Tick> ticks = new ArrayList<>();
-        for (double t = 0; t <= maxX + 1e-9; t += step) {
+        for (double t = 0; t <= end + 1e-9; t += step) {
             ticks.add(new Svg.Tick(t, String.format(Locale.ROOT, "%.0f s", t)));
         }
-        return Svg.chart(title, "time since the first stream was opened", yLabel, ticks, 0, Math.ceil(maxX / step) * step,
-                out, false);
+        return Svg.chart(title, "time since the first stream was opened", yLabel, ticks, 0, end, out, false);
     }
 }
