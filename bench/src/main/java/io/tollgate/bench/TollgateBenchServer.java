@@ -18,6 +18,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.lang.reflect.RecordComponent;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -139,11 +140,23 @@ public final class TollgateBenchServer implements Callable<Integer> {
         return key.plaintext();
     }
 
+    /**
+     * {@code c} with {@code ioThreads} event loops. Reflective on purpose: ProxyConfig grows with
+     * every feature, and the bench changes nothing but the loops.
+     */
     static ProxyConfig withIoThreads(ProxyConfig c, int ioThreads) {
-        return new ProxyConfig(c.host(), c.port(), ioThreads, c.maxBodyBytes(), c.maxHeaderBytes(),
-                c.maxInitialLineBytes(), c.requestHeadTimeout(), c.upstreamConnectTimeout(),
-                c.upstreamFirstByteTimeout(), c.upstreamIdleTimeout(), c.clientIdleTimeout(), c.poolIdleTimeout(),
-                c.poolMaxIdlePerUpstream(), c.cacheRefreshInterval());
+        RecordComponent[] components = ProxyConfig.class.getRecordComponents();
+        Class<?>[] types = new Class<?>[components.length];
+        Object[] values = new Object[components.length];
+        try {
+            for (int i = 0; i < components.length; i++) {
+                types[i] = components[i].getType();
+                values[i] = components[i].getName().equals("ioThreads") ? ioThreads : components[i].getAccessor().invoke(c);
+            }
+            return ProxyConfig.class.getDeclaredConstructor(types).newInstance(values);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot copy ProxyConfig", e);
+        }
     }
 
     /** The admin URL with its database name replaced by {@code name}. */
