@@ -59,6 +59,10 @@ public final class MockUpstreamMain implements Callable<Integer> {
     @Option(names = "--threads", description = "event loop threads (default: ${DEFAULT-VALUE})")
     int threads = 2;
 
+    @Option(names = "--forget-every-ms", description = "forget the recorded requests this often, so a long "
+            + "run of 512 KB uploads does not pile up bodies; 0 keeps them (default: ${DEFAULT-VALUE})")
+    long forgetEveryMs = 100;
+
     public static void main(String[] args) {
         int exit = new CommandLine(new MockUpstreamMain()).execute(args);
         if (exit != 0) {
@@ -78,6 +82,11 @@ public final class MockUpstreamMain implements Callable<Integer> {
         } catch (RuntimeException e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw e;
+        }
+
+        if (forgetEveryMs > 0) {
+            // The mock keeps its newest 10,000 requests for tests; a benchmark upstream needs none.
+            group.next().scheduleAtFixedRate(mock::reset, forgetEveryMs, forgetEveryMs, TimeUnit.MILLISECONDS);
         }
 
         CountDownLatch stopped = new CountDownLatch(1);

@@ -18,13 +18,15 @@ class MockUpstreamMainTest {
         assertThat(main.chunkDelayMs).isZero();
         assertThat(main.firstByteDelayMs).isZero();
         assertThat(main.apiKey).isNull();
+        assertThat(main.forgetEveryMs).isEqualTo(100);
     }
 
     @Test
     void parsesEveryOption() {
         MockUpstreamMain main = new MockUpstreamMain();
         new CommandLine(main).parseArgs("--host", "0.0.0.0", "--port", "0", "--tokens", "4",
-                "--chunk-delay-ms", "20", "--first-byte-delay-ms", "150", "--api-key", "sk-up", "--threads", "3");
+                "--chunk-delay-ms", "20", "--first-byte-delay-ms", "150", "--api-key", "sk-up", "--threads", "3",
+                "--forget-every-ms", "0");
 
         assertThat(main.host).isEqualTo("0.0.0.0");
         assertThat(main.port).isZero();
@@ -33,6 +35,7 @@ class MockUpstreamMainTest {
         assertThat(main.firstByteDelayMs).isEqualTo(150);
         assertThat(main.apiKey).isEqualTo("sk-up");
         assertThat(main.threads).isEqualTo(3);
+        assertThat(main.forgetEveryMs).isZero();
     }
 
     @Test

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Tollgate's benchmark suite, the one command:
+#
+#   bench/run.sh                  # everything, 10 to 15 minutes: JMH, then every scenario
+#   bench/run.sh --quick          # every scenario, short: a smoke run of about 3 minutes, no JMH
+#   bench/run.sh --only sse       # one scenario (chat, sse, upload, streams, or jmh); repeatable
+#
+# Writes bench/results/<yyyy-mm-dd>-<commit>.md with an SVG plot per scenario beside it (quick and
+# partial runs add -quick / -<scenario> to the name). It builds the bench jar, installs nginx and
+# wrk with apt-get when they are missing (skipping nginx, with a line in the report, when that is
+# impossible), raises the open-file limit, pins the proxy to the upper half of the CPUs and the
+# load generator and mock upstream to the lower half (TOLLGATE_BENCH_PIN=0 turns pinning off), and
+# runs the mock upstream, nginx and Tollgate as processes of their own. Tollgate gets a fresh
+# database tg_bench_<random> on the local PostgreSQL (TOLLGATE_BENCH_PG: a JDBC URL to use another),
+# dropped when it exits. TOLLGATE_BENCH_JVM_OPTS: Tollgate's JVM options (default -XX:+UseG1GC).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+if [[ -d /usr/lib/jvm/temurin-25-jdk-amd64 ]]; then
+  export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
+fi
+: "${JAVA_HOME:?set JAVA_HOME to a JDK 21+}"
+JAR="$ROOT/bench/target/tollgate-bench.jar"
+
+say() { echo "run.sh: $*"; }
+
+ORIGINAL_ARGS="$*"
+QUICK=0
+ONLY=()
+while (( $# )); do
+  case "$1" in
+    --quick) QUICK=1; shift ;;
+    --only) ONLY+=("$2"); shift 2 ;;
+    --only=*) ONLY+=("${1#--only=}"); shift ;;
+    -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
+  esac
+done
+RUN_JMH=1
+SCENARIOS=()
+for o in "${ONLY[@]}"; do
+  case "$o" in
+    chat|sse|upload|streams) SCENARIOS+=("$o") ;;
+    jmh) ;;
+    *) echo "run.sh: unknown scenario $o (chat, sse, upload, streams, jmh)" >&2; exit 2 ;;
+  esac
+done
+if (( QUICK )) || { (( ${#ONLY[@]} )) && [[ ! " ${ONLY[*]} " =~ " jmh " ]]; }; then
+  RUN_JMH=0
+fi
+if (( ${#ONLY[@]} )) && (( ${#SCENARIOS[@]} == 0 )); then
+  SCENARIOS=(none)                                   # --only jmh
+fi
+
+# --- build -------------------------------------------------------------------------------------
+say "building the bench jar"
+MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" mvn -B -q -DskipTests package -pl bench -am
+
+# --- tools: nginx and wrk from the distribution ------------------------------------------------
+APT_UPDATED=0
+apt_install() {
+  local pkg="$1"
+  if [[ $(id -u) -ne 0 ]] && ! command -v sudo >/dev/null 2>&1; then return 1; fi
+  local SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo -n"
+  command -v apt-get >/dev/null 2>&1 || return 1
+  if ! $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$pkg" >/dev/null 2>&1; then
+    (( APT_UPDATED )) && return 1
+    APT_UPDATED=1
+    $SUDO apt-get update -q >/dev/null 2>&1 || return 1
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$pkg" >/dev/null 2>&1 || return 1
+  fi
+}
+find_tool() { command -v "$1" 2>/dev/null || { [[ -x "/usr/sbin/$1" ]] && echo "/usr/sbin/$1"; } || true; }
+
+NGINX="$(find_tool nginx)"
+NGINX_REASON=""
+if [[ -z "$NGINX" ]]; then
+  say "installing nginx (apt-get)"
+  if apt_install nginx; then NGINX="$(find_tool nginx)"; fi
+  [[ -z "$NGINX" ]] && NGINX_REASON="nginx is not installed and apt-get could not install it (needs root or sudo, and Debian's package lists)"
+fi
+WRK="$(find_tool wrk)"
+if [[ -z "$WRK" ]]; then
+  say "installing wrk (apt-get)"
+  if apt_install wrk; then WRK="$(find_tool wrk)"; fi
+  [[ -z "$WRK" ]] && say "wrk is not available: saturation will use the Java generator in closed loop"
+fi
+[[ -n "$NGINX" ]] && say "nginx: $NGINX" || say "nginx: skipped: $NGINX_REASON"
+
+# --- limits and CPUs ---------------------------------------------------------------------------
+# 10,000 streams through a proxy take 20,000 sockets in it: ask for plenty, settle for the hard limit.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+say "open files: $(ulimit -n) (hard $(ulimit -Hn))"
+
+# The proxy gets the upper half of the CPUs; the generator and the mock upstream share the lower
+# half, or take a quarter each from 4 CPUs up.
+cpus() { (( $1 == $2 )) && echo "$1" || echo "$1-$2"; }
+N=$(nproc)
+CLIENT_CPUS=""; MOCK_CPUS=""; PROXY_CPUS=""
+if [[ "${TOLLGATE_BENCH_PIN:-1}" != 0 ]] && (( N >= 2 )) && command -v taskset >/dev/null 2>&1; then
+  HALF=$(( N / 2 ))
+  PROXY_CPUS=$(cpus "$HALF" $((N - 1)))
+  if (( N >= 4 )); then
+    QUARTER=$(( N / 4 ))
+    CLIENT_CPUS=$(cpus 0 $((QUARTER - 1)))
+    MOCK_CPUS=$(cpus "$QUARTER" $((HALF - 1)))
+  else
+    CLIENT_CPUS=$(cpus 0 $((HALF - 1)))
+    MOCK_CPUS="$CLIENT_CPUS"
+  fi
+  say "CPUs: generator on $CLIENT_CPUS, mock upstream on $MOCK_CPUS, proxies on $PROXY_CPUS"
+fi
+
+# --- names -------------------------------------------------------------------------------------
+COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+COMMIT_NOTE="$COMMIT"
+if [[ -n "$(git status --porcelain 2>/dev/null)" ]]; then COMMIT_NOTE="$COMMIT (with uncommitted changes)"; fi
+NAME="$(date +%F)-$COMMIT"
+(( QUICK )) && NAME="$NAME-quick"
+(( ${#SCENARIOS[@]} )) && [[ "${SCENARIOS[0]}" != none ]] && NAME="$NAME-$(IFS=-; echo "${SCENARIOS[*]}")"
+RESULTS="$ROOT/bench/results"
+mkdir -p "$RESULTS"
+
+# --- JMH ---------------------------------------------------------------------------------------
+JMH_ARGS=()
+if (( RUN_JMH )); then
+  say "JMH (about 2 minutes)"
+  "$ROOT/bench/jmh.sh" --out "$RESULTS/$NAME-jmh"
+  JMH_ARGS=(--jmh-json "$RESULTS/$NAME-jmh.json")
+fi
+if [[ "${SCENARIOS[0]:-}" == none ]]; then
+  say "done (JMH only): $RESULTS/$NAME-jmh.txt"
+  exit 0
+fi
+
+# --- the suite ---------------------------------------------------------------------------------
+ARGS=(--results "$RESULTS" --name "$NAME" --commit "$COMMIT_NOTE" --nginx "$NGINX" --wrk "$WRK"
+      --client-cpus "$CLIENT_CPUS" --mock-cpus "$MOCK_CPUS" --proxy-cpus "$PROXY_CPUS" --command "bench/run.sh${ORIGINAL_ARGS:+ $ORIGINAL_ARGS}")
+[[ -n "$NGINX_REASON" ]] && ARGS+=(--nginx-skip-reason "$NGINX_REASON")
+[[ -n "${TOLLGATE_BENCH_JVM_OPTS:-}" ]] && ARGS+=(--tollgate-jvm-options "$TOLLGATE_BENCH_JVM_OPTS")
+(( QUICK )) && ARGS+=(--quick)
+(( ${#SCENARIOS[@]} )) && ARGS+=(--only "$(IFS=,; echo "${SCENARIOS[*]}")")
+PIN=()
+[[ -n "$CLIENT_CPUS" ]] && PIN=(taskset -c "$CLIENT_CPUS")
+
+# The generator's heap is touched up front and large enough that it hardly collects while measuring.
+"${PIN[@]}" "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xms2g -Xmx2g -Xmn1g -XX:+AlwaysPreTouch \
+  -cp "$JAR" io.tollgate.bench.suite.SuiteMain "${ARGS[@]}" "${JMH_ARGS[@]}"

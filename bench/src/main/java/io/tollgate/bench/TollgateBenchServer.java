@@ -1,0 +1,174 @@
+package io.tollgate.bench;
+
+import io.tollgate.proxy.ProxyConfig;
+import io.tollgate.proxy.ProxyServer;
+import io.tollgate.schema.Account;
+import io.tollgate.schema.AccountStore;
+import io.tollgate.schema.Database;
+import io.tollgate.schema.Ids;
+import io.tollgate.schema.KeyStore;
+import io.tollgate.schema.Model;
+import io.tollgate.schema.ModelStore;
+import io.tollgate.schema.Pricing;
+import io.tollgate.schema.RateLimits;
+import io.tollgate.schema.Route;
+import io.tollgate.schema.Upstream;
+import io.tollgate.schema.UpstreamStore;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.lang.reflect.RecordComponent;
+import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Tollgate as the benchmark's contender, every feature on: a fresh database of its own on the
+ * local PostgreSQL, migrated and seeded with one funded account, one key, an {@code openai}
+ * upstream pointing at the mock upstream process and one priced model; then the real
+ * {@link ProxyServer} until killed. The database is dropped on exit (SIGTERM / Ctrl-C).
+ *
+ * <p>Prints one line the harness waits for, then a stats line every second:
+ * <pre>
+ * tollgate-bench-server ready port=41234 key=sk-tg-… model=bench-chat database=tg_bench_… pid=1234
+ * tollgate-bench-server stats pending_outcomes=0
+ * </pre>
+ */
+@Command(name = "tollgate-bench-server", mixinStandardHelpOptions = true,
+        description = "Runs the Tollgate proxy on a fresh, seeded database until killed.")
+public final class TollgateBenchServer implements Callable<Integer> {
+
+    /** The key the mock upstream is started with; the proxy must put it in place of the client's. */
+    public static final String UPSTREAM_KEY = "sk-bench-upstream";
+    public static final String MODEL = "bench-chat";
+    public static final String UPSTREAM_MODEL = "mock-model";
+    /** gpt-4o-mini-like prices, so reservation and settlement do real decimal work. */
+    static final Pricing PRICING = new Pricing(new BigDecimal("0.0001"), new BigDecimal("0.15"),
+            new BigDecimal("0.60"), null, null);
+    /** Far beyond what any run can spend or ask for. */
+    static final BigDecimal CREDITS = new BigDecimal("1000000000000");
+    static final RateLimits UNLIMITED = new RateLimits(100_000_000, 100_000_000, 100_000_000);
+
+    @Option(names = "--upstream", required = true,
+            description = "base URL of the mock upstream, with its version path (http://127.0.0.1:9999/v1)")
+    String upstreamUrl;
+
+    @Option(names = "--host", description = "address to bind (default: ${DEFAULT-VALUE})")
+    String host = "127.0.0.1";
+
+    @Option(names = "--port", description = "port to bind, 0 for any (default: ${DEFAULT-VALUE})")
+    int port = 0;
+
+    @Option(names = "--io-threads", description = "proxy event loops, 0 for one per core (default: ${DEFAULT-VALUE})")
+    int ioThreads = 0;
+
+    @Option(names = "--pool-size", description = "database connections, as database.pool_size (default: ${DEFAULT-VALUE})")
+    int poolSize = 10;
+
+    @Option(names = "--pg", description = "JDBC URL of a database on the server to create the bench database on "
+            + "(default: $TOLLGATE_BENCH_PG or ${DEFAULT-VALUE})")
+    String adminUrl = System.getenv().getOrDefault("TOLLGATE_BENCH_PG",
+            "jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres");
+
+    public static void main(String[] args) {
+        int exit = new CommandLine(new TollgateBenchServer()).execute(args);
+        if (exit != 0) {
+            System.exit(exit);
+        }
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        String name = "tg_bench_" + Ids.random(10).toLowerCase();
+        AtomicReference<Database> database = new AtomicReference<>();
+        AtomicReference<ProxyServer> proxy = new AtomicReference<>();
+        CountDownLatch stopped = new CountDownLatch(1);
+        // One way out, for SIGTERM and for a failed start alike: close, then drop the database.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                if (proxy.get() != null) {
+                    proxy.get().close();
+                }
+                if (database.get() != null) {
+                    database.get().close();
+                }
+                execAdmin(adminUrl, "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+                System.out.println("tollgate-bench-server stopped, dropped " + name);
+            } finally {
+                stopped.countDown();
+            }
+        }, "tollgate-bench-shutdown"));
+
+        execAdmin(adminUrl, "CREATE DATABASE " + name);
+        database.set(Database.open(new Database.Config(databaseUrl(adminUrl, name), null, null, poolSize)));
+        database.get().migrate();
+        String key = seed(database.get(), upstreamUrl);
+        proxy.set(ProxyServer.start(withIoThreads(ProxyConfig.defaults().withHostPort(host, port), ioThreads),
+                database.get()));
+
+        System.out.printf("tollgate-bench-server ready port=%d key=%s model=%s database=%s pid=%d%n",
+                proxy.get().port(), key, MODEL, name, ProcessHandle.current().pid());
+        System.out.flush();
+        // The harness reads this to let settlement catch up between measurements.
+        while (!stopped.await(1, TimeUnit.SECONDS)) {
+            System.out.println("tollgate-bench-server stats pending_outcomes=" + proxy.get().pendingOutcomes());
+            System.out.flush();
+        }
+        return 0;
+    }
+
+    /** One account with plenty of credits, one key of it, the upstream and the model; returns the key. */
+    static String seed(Database database, String upstreamUrl) {
+        var ds = database.dataSource();
+        AccountStore accounts = new AccountStore(ds);
+        Account account = accounts.create("bench", "max");
+        accounts.credit(account.id(), CREDITS, AccountStore.KIND_TOPUP, "bench", null);
+        KeyStore.Created key = new KeyStore(ds).create(account.id(), "bench", null, null, null, UNLIMITED, 3);
+        Upstream upstream = new UpstreamStore(ds).create("mock-upstream", "openai", upstreamUrl, UPSTREAM_KEY, 1, 0, true);
+        Instant now = Instant.now();
+        new ModelStore(ds).put(new Model(MODEL, "Bench chat", "text", List.of("chat"),
+                List.of(new Route(upstream.id(), UPSTREAM_MODEL)), PRICING, 4096, true, true, null, now, now));
+        return key.plaintext();
+    }
+
+    /**
+     * {@code c} with {@code ioThreads} event loops. Reflective on purpose: ProxyConfig grows with
+     * every feature, and the bench changes nothing but the loops.
+     */
+    static ProxyConfig withIoThreads(ProxyConfig c, int ioThreads) {
+        RecordComponent[] components = ProxyConfig.class.getRecordComponents();
+        Class<?>[] types = new Class<?>[components.length];
+        Object[] values = new Object[components.length];
+        try {
+            for (int i = 0; i < components.length; i++) {
+                types[i] = components[i].getType();
+                values[i] = components[i].getName().equals("ioThreads") ? ioThreads : components[i].getAccessor().invoke(c);
+            }
+            return ProxyConfig.class.getDeclaredConstructor(types).newInstance(values);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot copy ProxyConfig", e);
+        }
+    }
+
+    /** The admin URL with its database name replaced by {@code name}. */
+    static String databaseUrl(String adminUrl, String name) {
+        return adminUrl.replaceFirst("/[A-Za-z0-9_]+(\\?|$)", "/" + name + "$1");
+    }
+
+    private static void execAdmin(String adminUrl, String sql) {
+        try (Connection c = DriverManager.getConnection(adminUrl); Statement s = c.createStatement()) {
+            s.execute(sql);
+        } catch (SQLException e) {
+            throw new IllegalStateException("PostgreSQL at " + adminUrl + " refused: " + sql + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,19 @@
+package io.tollgate.bench.load;
+
+/**
+ * A measured phase: what was asked ({@code targetRate}, 0 when closed-loop), what happened,
+ * and the load generator's own garbage collection meanwhile (its pauses inflate every latency).
+ */
+public record RunResult(double targetRate, double seconds, PhaseStats stats, long bodyBytesPerRequest,
+                        long generatorGcCount, long generatorGcMillis) {
+
+    /** Answered 2xx per second. */
+    public double achievedRate() {
+        return seconds <= 0 ? 0 : stats.ok / seconds;
+    }
+
+    /** Request body bytes per second of the 2xx answers. */
+    public double bodyBytesPerSecond() {
+        return achievedRate() * bodyBytesPerRequest;
+    }
+}

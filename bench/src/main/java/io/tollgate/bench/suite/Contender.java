@@ -1,0 +1,47 @@
+package io.tollgate.bench.suite;
+
+import java.util.List;
+import java.util.Map;
+
+/** Something the load is sent to: the mock upstream itself, nginx in front of it, or Tollgate. */
+public interface Contender extends AutoCloseable {
+
+    String DIRECT = "direct";
+    String NGINX = "nginx";
+    String TOLLGATE = "tollgate";
+
+    String name();
+
+    String host();
+
+    int port();
+
+    /** Headers every request carries (the key the contender expects). */
+    Map<String, String> headers();
+
+    /** The processes whose memory and CPU are the proxy's; empty for {@code direct}. */
+    List<Long> proxyPids();
+
+    /** The proxy's JVM, for jcmd; -1 when it is not a JVM. */
+    default long jvmPid() {
+        return -1;
+    }
+
+    boolean alive();
+
+    /** Waits until the contender's background work (Tollgate's settlements) has caught up. */
+    default Settled settle() {
+        return Settled.NOTHING;
+    }
+
+    /** What {@link #settle} found: the most outcomes queued since the last call, and whether they drained. */
+    record Settled(long maxPending, boolean drained) {
+        public static final Settled NOTHING = new Settled(0, true);
+    }
+
+    /** Where its output went, for error messages. */
+    String log();
+
+    @Override
+    void close();
+}

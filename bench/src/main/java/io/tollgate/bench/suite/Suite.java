@@ -1,0 +1,480 @@
+package io.tollgate.bench.suite;
+
+import io.tollgate.bench.TollgateBenchServer;
+import io.tollgate.bench.load.Drive;
+import io.tollgate.bench.load.LoadClient;
+import io.tollgate.bench.load.LoadConnection;
+import io.tollgate.bench.load.Request;
+import io.tollgate.bench.load.RunResult;
+import io.tollgate.bench.load.StreamHold;
+import io.tollgate.bench.report.Fmt;
+import io.tollgate.bench.report.Report;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Runs the scenarios against each contender in turn, all against the same mock upstream process,
+ * and fills {@link Results}. Contenders start once (and again, fresh, for the concurrency
+ * scenario, so its memory is not the memory of the load before it).
+ */
+public final class Suite implements AutoCloseable {
+
+    public static final String CHAT = "chat";
+    public static final String SSE = "sse";
+    public static final String UPLOAD = "upload";
+    public static final String STREAMS = "streams";
+    public static final List<String> SCENARIOS = List.of(CHAT, SSE, UPLOAD, STREAMS);
+
+    static final String PATH = "/v1/chat/completions";
+    static final int CHAT_MAX_TOKENS = 16;
+
+    private final Settings s;
+    private final Launch launch;
+    private final Path dir;
+    private final String nginxBinary;
+    private final String wrk;
+    private final String adminPg;
+    private final Results results;
+    private final LoadClient client;
+    private final long openFilesLimit;
+    private final List<String> wanted;
+    private MockUpstreamProcess mock;
+    private NginxProcess nginx;
+    private TollgateProcess tollgate;
+
+    public Suite(Settings s, Launch launch, Path dir, String nginxBinary, String wrk, String adminPg, List<String> wanted,
+                 Results results) {
+        this.wanted = wanted;
+        this.s = s;
+        this.launch = launch;
+        this.dir = dir;
+        this.nginxBinary = nginxBinary;
+        this.wrk = wrk;
+        this.adminPg = adminPg;
+        this.results = results;
+        this.client = new LoadClient(launch.clientThreads());
+        this.openFilesLimit = ProcStats.openFileLimits()[1];
+    }
+
+    /** Starts the mock upstream and the proxies. */
+    public void start() throws IOException {
+        if (launch.pinned() && launch.clientCpus().equals(launch.mockCpus())) {
+            results.notes.add("the load generator and the mock upstream share CPU " + launch.clientCpus() + " (too few CPUs "
+                    + "to give each its own): `direct` has both ends on one CPU, so its tail latencies carry that CPU's "
+                    + "scheduling noise and a proxy's p99 can come out below direct's; the p50 differences are the firm ones");
+        }
+        mock = MockUpstreamProcess.start(launch, dir);
+        log("mock upstream on port " + mock.port() + " (pid " + mock.pid() + ")");
+        startProxies();
+        results.contenders.clear();
+        contenders().forEach(c -> results.contenders.add(c.name()));
+    }
+
+    private void startProxies() {
+        if (nginxBinary != null && wanted.contains(Contender.NGINX)) {
+            try {
+                nginx = NginxProcess.start(launch, nginxBinary, mock.port(), openFilesLimit, dir);
+                results.nginxConf = Files.readString(nginx.conf());
+                log("nginx on port " + nginx.port() + " (" + launch.proxyThreads() + " workers)");
+            } catch (IOException | RuntimeException e) {
+                nginx = null;
+                note("nginx: skipped, it did not start: " + e.getMessage());
+            }
+        }
+        if (!wanted.contains(Contender.TOLLGATE)) {
+            return;
+        }
+        try {
+            tollgate = TollgateProcess.start(launch, mock.baseUrl(), adminPg, dir);
+            log("tollgate on port " + tollgate.port() + " (database " + tollgate.database() + ")");
+        } catch (IOException | RuntimeException e) {
+            tollgate = null;
+            note("tollgate: skipped, it did not start: " + e.getMessage());
+        }
+    }
+
+    private void restartProxies() {
+        if (nginx != null) {
+            nginx.close();
+        }
+        if (tollgate != null) {
+            tollgate.close();
+        }
+        nginx = null;
+        tollgate = null;
+        startProxies();
+    }
+
+    /** The contenders in report order: direct, nginx, tollgate (those that run). */
+    List<Contender> contenders() {
+        List<Contender> list = new ArrayList<>();
+        if (wanted.contains(Contender.DIRECT)) {
+            list.add(mock);
+        }
+        if (nginx != null) {
+            list.add(nginx);
+        }
+        if (tollgate != null) {
+            list.add(tollgate);
+        }
+        return list;
+    }
+
+    public void run(String scenario) throws Exception {
+        long t0 = System.nanoTime();
+        switch (scenario) {
+            case CHAT -> chat();
+            case SSE -> sse();
+            case UPLOAD -> upload();
+            case STREAMS -> streams();
+            default -> throw new IllegalArgumentException("unknown scenario " + scenario + "; one of " + SCENARIOS);
+        }
+        log(scenario + " done in " + Math.round((System.nanoTime() - t0) / 1e9) + " s");
+    }
+
+    // ------------------------------------------------------------------ (a) small chat
+
+    private void chat() {
+        for (Contender c : contenders()) {
+            warm(c);
+        }
+        for (int rate : s.rates()) {
+            for (Contender c : contenders()) {
+                Results.Run run = measureRate(c, rate);
+                results.rate(rate).put(c.name(), run);
+                log("chat %d rps %-8s %s".formatted(rate, c.name(), summary(run)));
+            }
+        }
+        for (Contender c : contenders()) {
+            Results.Saturation sat = saturate(c);
+            results.saturation.put(c.name(), sat);
+            log("chat saturation %-8s %s".formatted(c.name(), sat.error() != null ? "FAILED " + sat.error()
+                    : Fmt.rate(sat.requestsPerSecond()) + " req/s p50 " + Fmt.ms(sat.p50Ms()) + " ms p99 "
+                    + Fmt.ms(sat.p99Ms()) + " ms errors " + sat.errors()));
+        }
+    }
+
+    private void warm(Contender c) {
+        if (!c.alive()) {
+            return;
+        }
+        List<LoadConnection> conns = client.connect(c.host(), c.port(), 16);
+        try {
+            RunResult r = Drive.closedLoop(conns, chatRequest(c, false, Map.of()), s.warmup(), s.grace());
+            c.settle();
+            log("warm-up %-8s %s req/s, %d failed%s".formatted(c.name(), Fmt.rate(r.achievedRate()), r.stats().failures(),
+                    r.stats().lastError == null ? "" : " (" + r.stats().lastError + ")"));
+        } finally {
+            LoadClient.closeAll(conns);
+        }
+    }
+
+    private Results.Run measureRate(Contender c, int rate) {
+        if (!c.alive()) {
+            return Results.Run.failed("the process is gone; see " + c.log());
+        }
+        List<LoadConnection> conns = null;
+        try {
+            conns = client.connect(c.host(), c.port(), s.rateConnections());
+            CpuMeter cpu = CpuMeter.start(c);
+            RunResult r = Drive.constantRate(conns, chatRequest(c, false, Map.of()), rate, s.rateDuration(), s.grace(), 0);
+            Results.Cpu used = cpu.stop(r.stats().ok + r.stats().non2xx);
+            return new Results.Run(r, used, c.settle(), null);
+        } catch (RuntimeException e) {
+            return Results.Run.failed(e.toString());
+        } finally {
+            if (conns != null) {
+                LoadClient.closeAll(conns);
+            }
+        }
+    }
+
+    private Results.Saturation saturate(Contender c) {
+        if (!c.alive()) {
+            return Results.Saturation.failed("the process is gone; see " + c.log());
+        }
+        String body = Bodies.chat(TollgateBenchServer.MODEL, false, CHAT_MAX_TOKENS);
+        PgWaits waits = PgWaits.start(adminPg, c);
+        try {
+            CpuMeter cpu = CpuMeter.start(c);
+            if (wrk != null) {
+                Wrk.Result w = Wrk.run(launch.pinClient(), wrk, "http://" + c.host() + ":" + c.port() + PATH, c.headers(),
+                        body, s.saturationConnections(), launch.clientThreads(), s.saturation(), dir);
+                Results.Cpu used = cpu.stop(w.requests());
+                String db = waits == null ? null : waits.summary();
+                c.settle();
+                return new Results.Saturation("wrk", w.requestsPerSecond(), w.requests(), w.p50(), w.p99(),
+                        w.non2xx() + w.socketErrors(), used, db, null);
+            }
+            List<LoadConnection> conns = client.connect(c.host(), c.port(), s.saturationConnections());
+            try {
+                RunResult r = Drive.closedLoop(conns, chatRequest(c, false, Map.of()), s.saturation(), s.grace());
+                Results.Cpu used = cpu.stop(r.stats().ok + r.stats().non2xx);
+                String db = waits == null ? null : waits.summary();
+                c.settle();
+                return new Results.Saturation("Java generator, closed loop", r.achievedRate(), r.stats().ok,
+                        Fmt.ms(r.stats().latency, 50), Fmt.ms(r.stats().latency, 99), r.stats().failures(), used, db, null);
+            } finally {
+                LoadClient.closeAll(conns);
+            }
+        } catch (Exception e) {
+            return Results.Saturation.failed(e.toString());
+        } finally {
+            if (waits != null) {
+                waits.close();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ (b) SSE
+
+    private void sse() {
+        Map<String, String> mockHeaders = Map.of("x-mock-tokens", Integer.toString(s.sseChunks()),
+                "x-mock-chunk-delay-ms", Integer.toString(s.sseChunkDelayMs()));
+        Duration grace = s.grace().plus(s.sseStreamLength());
+        for (Contender c : contenders()) {
+            if (!c.alive()) {
+                results.sse.put(c.name(), Results.Run.failed("the process is gone; see " + c.log()));
+                continue;
+            }
+            List<LoadConnection> conns = null;
+            try {
+                conns = client.connect(c.host(), c.port(), s.sseConnections());
+                Request req = chatRequest(c, true, mockHeaders);
+                Drive.constantRate(conns, req, s.sseRate(), s.sseWarmup(), grace, s.sseChunks());
+                c.settle();
+                CpuMeter cpu = CpuMeter.start(c);
+                RunResult r = Drive.constantRate(conns, req, s.sseRate(), s.sseDuration(), grace, s.sseChunks());
+                Results.Run run = new Results.Run(r, cpu.stop(r.stats().ok + r.stats().non2xx), c.settle(), null);
+                results.sse.put(c.name(), run);
+                log("sse %-8s %d streams ok, ttfb p99 %s ms, gap p50 %s p99 %s ms, %d failed".formatted(c.name(),
+                        r.stats().ok, Fmt.ms(Fmt.ms(r.stats().ttfb, 99)), Fmt.ms(Fmt.ms(r.stats().gaps, 50)),
+                        Fmt.ms(Fmt.ms(r.stats().gaps, 99)), r.stats().failures()));
+            } catch (RuntimeException e) {
+                results.sse.put(c.name(), Results.Run.failed(e.toString()));
+                log("sse " + c.name() + " FAILED " + e);
+            } finally {
+                if (conns != null) {
+                    LoadClient.closeAll(conns);
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ (c) uploads
+
+    private void upload() {
+        byte[] body = Bodies.upload(TollgateBenchServer.MODEL, s.uploadBytes());
+        for (Contender c : contenders()) {
+            if (!c.alive()) {
+                results.uploads.put(c.name(), Results.Upload.failed("the process is gone; see " + c.log()));
+                continue;
+            }
+            List<LoadConnection> conns = null;
+            try {
+                Request req = Request.post(c.host(), c.port(), PATH, c.headers(), body, false);
+                conns = client.connect(c.host(), c.port(), s.uploadConnections());
+                Drive.closedLoop(conns, req, s.uploadWarmup(), s.grace());
+                c.settle();
+                List<Long> pids = c.proxyPids();
+                long before = ProcStats.rss(pids);
+                ProcStats.resetPeak(pids);
+                RunResult r = Drive.closedLoop(conns, req, s.uploadDuration(), s.grace());
+                long peak = ProcStats.peakRss(pids);
+                LoadClient.closeAll(conns);
+                conns = null;
+                c.settle();
+                UploadProbe.Result probe = null;
+                if (!pids.isEmpty()) {
+                    probe = UploadProbe.run(c.host(), c.port(), mock.port(),
+                            UploadProbe.head(c.host(), c.port(), PATH, c.headers(), body.length), body, s.probeStep(),
+                            s.probeSettle());
+                    c.settle();
+                }
+                results.uploads.put(c.name(), new Results.Upload(r, before, peak, probe, null));
+                log("upload %-8s %s req/s (%s MB/s), p99 %s ms, %d failed, peak RSS %s MB, held at most %s KB"
+                        .formatted(c.name(), Fmt.rate(r.achievedRate()), Fmt.mb(r.bodyBytesPerSecond()),
+                                Fmt.ms(Fmt.ms(r.stats().latency, 99)), r.stats().failures(), Fmt.mb(peak),
+                                probe == null ? "—" : Fmt.kb(probe.maxHeld())));
+            } catch (Exception e) {
+                results.uploads.put(c.name(), Results.Upload.failed(e.toString()));
+                log("upload " + c.name() + " FAILED " + e);
+            } finally {
+                if (conns != null) {
+                    LoadClient.closeAll(conns);
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ (d) concurrent streams
+
+    /**
+     * Streams a proxy can hold here: two sockets each (client and upstream) within the open-file
+     * limit, less a margin: nginx, one worker, refuses ("worker_connections are not enough") from
+     * about 1,200 connections short of its limit on, and the JVM has files of its own.
+     */
+    int streamsAllowed() {
+        long byFiles = (openFilesLimit - 2000) / 2 / 100 * 100;
+        return (int) Math.max(100, Math.min(s.streams(), byFiles));
+    }
+
+    private void streams() throws InterruptedException {
+        int n = streamsAllowed();
+        if (n < s.streams()) {
+            note("streams: measured at %,d concurrent streams, not %,d: the open-file limit here is %,d (hard) and a proxy holds two sockets per stream (client and upstream); memory is projected to %,d linearly"
+                    .formatted(n, s.streams(), openFilesLimit, Report.STREAMS));
+        } else if (n < Report.STREAMS) {
+            note("streams: a quick run holds %,d streams; memory is projected to %,d linearly".formatted(n, Report.STREAMS));
+        }
+        restartProxies();
+        Map<String, String> slow = Map.of("x-mock-tokens", Integer.toString(s.streamChunks()),
+                "x-mock-chunk-delay-ms", Integer.toString(s.streamChunkDelayMs()));
+        for (Contender c : contenders()) {
+            if (c == mock) {
+                continue;                                     // no proxy, no proxy memory
+            }
+            if (!c.alive()) {
+                results.streams.put(c.name(), Results.Streams.failed(n, "the process is gone; see " + c.log()));
+                continue;
+            }
+            try {
+                results.streams.put(c.name(), holdStreams(c, n, chatRequest(c, true, slow)));
+                Results.Streams r = results.streams.get(c.name());
+                log("streams %-8s %d at once (asked %d), %d failed, RSS %s → peak %s MB, heap %s".formatted(c.name(),
+                        r.peakActive(), n, r.failed(), Fmt.mb(r.rssBefore()), Fmt.mb(r.peakRss()),
+                        r.heap() == null ? "—" : Fmt.mb(r.heap().usedBytes()) + " MB used"));
+            } catch (RuntimeException e) {
+                results.streams.put(c.name(), Results.Streams.failed(n, e.toString()));
+                log("streams " + c.name() + " FAILED " + e);
+            }
+        }
+    }
+
+    private Results.Streams holdStreams(Contender c, int n, Request request) throws InterruptedException {
+        // A short warm-up on the fresh process, so the JIT has seen the streaming path.
+        List<LoadConnection> conns = client.connect(c.host(), c.port(), 16);
+        try {
+            Drive.closedLoop(conns, chatRequest(c, false, Map.of()), Duration.ofSeconds(2), s.grace());
+            Drive.constantRate(conns, chatRequest(c, true, Map.of("x-mock-tokens", "10", "x-mock-chunk-delay-ms", "5")),
+                    100, Duration.ofSeconds(2), s.grace(), 0);
+        } finally {
+            LoadClient.closeAll(conns);
+        }
+        c.settle();
+        List<Long> pids = c.proxyPids();
+        long before = ProcStats.rss(pids);
+        ProcStats.resetPeak(pids);
+        List<double[]> timeline = new ArrayList<>();
+        long t0 = System.nanoTime();
+        long sampledPeak = before;
+        int peakActive = 0;
+        ProcStats.Heap heap = null;
+        try (StreamHold hold = StreamHold.open(client, c.host(), c.port(), request, n, s.streamOpenRate())) {
+            // Until every stream answered (or failed), bounded by how long a stream lasts.
+            long openDeadline = t0 + Duration.ofMillis((long) (n / s.streamOpenRate() * 1000)).toNanos()
+                    + Duration.ofMillis((long) s.streamChunks() * s.streamChunkDelayMs()).toNanos() * 3 / 4;
+            while (hold.active() + hold.completed() + hold.failed() < n && System.nanoTime() < openDeadline && c.alive()) {
+                sampledPeak = Math.max(sampledPeak, sample(pids, t0, timeline));
+                peakActive = Math.max(peakActive, hold.active());
+                Thread.sleep(250);
+            }
+            long holdEnd = System.nanoTime() + s.streamHold().toNanos();
+            boolean heapTaken = false;
+            while (System.nanoTime() < holdEnd && c.alive()) {
+                sampledPeak = Math.max(sampledPeak, sample(pids, t0, timeline));
+                peakActive = Math.max(peakActive, hold.active());
+                if (!heapTaken && c.jvmPid() > 0 && System.nanoTime() > holdEnd - s.streamHold().toNanos() / 2) {
+                    heap = ProcStats.heap(launch.javaHome(), c.jvmPid()).orElse(null);
+                    heapTaken = true;
+                }
+                Thread.sleep(250);
+            }
+            peakActive = Math.max(peakActive, hold.active());
+            int connected = hold.connected();
+            int completed = hold.completed();
+            int failed = hold.failed();
+            String lastError = hold.lastError();
+            hold.close();
+            long after = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+            while (System.nanoTime() < after) {
+                sample(pids, t0, timeline);
+                Thread.sleep(250);
+            }
+            long peak = ProcStats.peakRss(pids);
+            return new Results.Streams(n, connected, peakActive, completed, failed, before, sampledPeak, peak, heap,
+                    timeline, lastError, null);
+        } finally {
+            c.settle();
+        }
+    }
+
+    private static long sample(List<Long> pids, long t0, List<double[]> timeline) {
+        long rss = ProcStats.rss(pids);
+        timeline.add(new double[] {(System.nanoTime() - t0) / 1e9, rss / (1024.0 * 1024.0)});
+        return rss;
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private Request chatRequest(Contender c, boolean stream, Map<String, String> extra) {
+        Map<String, String> headers = new LinkedHashMap<>(c.headers());
+        headers.putAll(extra);
+        int maxTokens = stream ? Math.max(256, s.sseChunks() + s.streamChunks()) : CHAT_MAX_TOKENS;
+        return Request.post(c.host(), c.port(), PATH, headers,
+                Bodies.chat(TollgateBenchServer.MODEL, stream, maxTokens).getBytes(StandardCharsets.UTF_8), stream);
+    }
+
+    private static String summary(Results.Run run) {
+        if (run.error() != null) {
+            return "FAILED " + run.error();
+        }
+        RunResult r = run.result();
+        return "%s req/s p50 %s ms p99 %s ms, %d failed, %d unsent%s".formatted(Fmt.rate(r.achievedRate()),
+                Fmt.ms(Fmt.ms(r.stats().latency, 50)), Fmt.ms(Fmt.ms(r.stats().latency, 99)), r.stats().failures(),
+                r.stats().unsent, r.stats().lastError == null ? "" : " (" + r.stats().lastError + ")");
+    }
+
+    private void note(String line) {
+        results.notes.add(line);
+        log(line);
+    }
+
+    static void log(String line) {
+        System.out.println(LocalTime.now().format(DateTimeFormatter.ofPattern("HH:mm:ss")) + "  " + line);
+        System.out.flush();
+    }
+
+    Optional<TollgateProcess> tollgate() {
+        return Optional.ofNullable(tollgate);
+    }
+
+    MockUpstreamProcess mock() {
+        return mock;
+    }
+
+    @Override
+    public void close() {
+        if (tollgate != null) {
+            tollgate.close();
+        }
+        if (nginx != null) {
+            nginx.close();
+        }
+        if (mock != null) {
+            mock.close();
+        }
+        client.close();
+    }
+}

@@ -1,0 +1,142 @@
+package io.tollgate.bench.suite;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Tollgate ({@code TollgateBenchServer}) in its own JVM on the proxy CPUs, every feature on. */
+final class TollgateProcess implements Contender {
+
+    private static final Pattern READY = Pattern.compile(
+            "ready port=(\\d+) key=(\\S+) model=(\\S+) database=(\\S+) pid=(\\d+)");
+    private static final Pattern PENDING = Pattern.compile("stats pending_outcomes=(\\d+)");
+
+    private final Child child;
+    private final int port;
+    private final String key;
+    private final String database;
+    private final AtomicLong pending;
+    private final AtomicLong maxPending;
+    private final List<String> jvmOptions;
+
+    private TollgateProcess(Child child, int port, String key, String database, AtomicLong pending,
+                            AtomicLong maxPending, List<String> jvmOptions) {
+        this.child = child;
+        this.port = port;
+        this.key = key;
+        this.database = database;
+        this.pending = pending;
+        this.maxPending = maxPending;
+        this.jvmOptions = jvmOptions;
+    }
+
+    static TollgateProcess start(Launch launch, String upstreamBaseUrl, String adminPg, Path dir) throws IOException {
+        CompletableFuture<Matcher> ready = new CompletableFuture<>();
+        AtomicLong pending = new AtomicLong();
+        AtomicLong maxPending = new AtomicLong();
+        List<String> options = new ArrayList<>(launch.tollgateJvmOptions());
+        List<String> args = new ArrayList<>(List.of("--upstream", upstreamBaseUrl, "--port", "0",
+                "--io-threads", Integer.toString(launch.proxyThreads())));
+        if (adminPg != null) {
+            args.addAll(List.of("--pg", adminPg));
+        }
+        Child child = Child.start("tollgate-" + System.currentTimeMillis(),
+                launch.java(launch.pinProxy(), options, "io.tollgate.bench.TollgateBenchServer", args.toArray(String[]::new)),
+                dir, line -> {
+                    Matcher m = READY.matcher(line);
+                    if (m.find()) {
+                        ready.complete(m);
+                    }
+                    Matcher p = PENDING.matcher(line);
+                    if (p.find()) {
+                        long n = Long.parseLong(p.group(1));
+                        pending.set(n);
+                        maxPending.accumulateAndGet(n, Math::max);
+                    }
+                });
+        try {
+            Matcher m = ready.get(120, TimeUnit.SECONDS);
+            return new TollgateProcess(child, Integer.parseInt(m.group(1)), m.group(2), m.group(4), pending, maxPending,
+                    options);
+        } catch (Exception e) {
+            child.stop(Duration.ofSeconds(20));
+            throw new IllegalStateException("Tollgate did not start (log " + child.log() + "):\n" + child.tail(), e);
+        }
+    }
+
+    @Override
+    public String name() {
+        return TOLLGATE;
+    }
+
+    @Override
+    public String host() {
+        return "127.0.0.1";
+    }
+
+    @Override
+    public int port() {
+        return port;
+    }
+
+    String database() {
+        return database;
+    }
+
+    List<String> jvmOptions() {
+        return jvmOptions;
+    }
+
+    @Override
+    public Map<String, String> headers() {
+        return Map.of("Authorization", "Bearer " + key);
+    }
+
+    @Override
+    public List<Long> proxyPids() {
+        return List.of(child.pid());
+    }
+
+    @Override
+    public long jvmPid() {
+        return child.pid();
+    }
+
+    @Override
+    public boolean alive() {
+        return child.alive();
+    }
+
+    /** Waits (up to 60 s) until every outcome is in the database; the stats line comes once a second. */
+    @Override
+    public Settled settle() {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        try {
+            Thread.sleep(1_100);                              // at least one fresh stats line
+            while (pending.get() > 0 && System.nanoTime() < deadline && alive()) {
+                Thread.sleep(250);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return new Settled(maxPending.getAndSet(pending.get()), pending.get() == 0);
+    }
+
+    @Override
+    public String log() {
+        return child.log().toString();
+    }
+
+    @Override
+    public void close() {
+        child.stop(Duration.ofSeconds(30));
+    }
+}

@@ -1,0 +1,37 @@
+package io.tollgate.bench;
+
+import io.tollgate.proxy.ProxyConfig;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class TollgateBenchServerTest {
+
+    @Test
+    void replacesTheDatabaseNameOfTheAdminUrl() {
+        assertThat(TollgateBenchServer.databaseUrl("jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres", "tg_bench_x"))
+                .isEqualTo("jdbc:postgresql://127.0.0.1:5432/tg_bench_x?user=postgres");
+        assertThat(TollgateBenchServer.databaseUrl("jdbc:postgresql://db:5432/postgres", "tg_bench_x"))
+                .isEqualTo("jdbc:postgresql://db:5432/tg_bench_x");
+    }
+
+    @Test
+    void keepsEveryOtherSettingWhenSettingTheThreads() {
+        ProxyConfig defaults = ProxyConfig.defaults();
+        ProxyConfig one = TollgateBenchServer.withIoThreads(defaults, 1);
+
+        assertThat(one.ioThreads()).isEqualTo(1);
+        assertThat(TollgateBenchServer.withIoThreads(one, defaults.ioThreads())).isEqualTo(defaults);
+    }
+
+    @Test
+    void needsTheUpstream() {
+        TollgateBenchServer server = new TollgateBenchServer();
+        new CommandLine(server).parseArgs("--upstream", "http://127.0.0.1:9999/v1", "--io-threads", "2");
+
+        assertThat(server.upstreamUrl).isEqualTo("http://127.0.0.1:9999/v1");
+        assertThat(server.ioThreads).isEqualTo(2);
+        assertThat(server.poolSize).isEqualTo(10);
+    }
+}
