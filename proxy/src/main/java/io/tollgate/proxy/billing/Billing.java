@@ -27,11 +27,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * renew and give back their slices on a small pool of blocking workers; outcomes (spent cost plus
  * request-log row) queue for one writer thread.
  *
- * <p>The writer is write-ahead: it first appends what queued to the {@link Journal} (one fsync per
- * batch), then applies the journal's oldest records to the database in batches and acknowledges
- * them. So an outcome, once journaled, survives a database outage and a crash alike, and the
- * database only ever sees what is already durable; while the database is away the writer keeps
- * journaling and retries with backoff. Without a journal directory the same writer keeps them in
+ * <p>Writing is write-ahead, on two threads: one appends what queued to the {@link Journal} (one
+ * fsync per batch, never waiting on the database), the other applies the journal's oldest records
+ * to the database in batches and acknowledges them, retrying with backoff while it is away. So an
+ * outcome, once journaled, survives a database outage and a crash alike, and the database only
+ * ever sees what is already durable. Without a journal directory the same threads keep them in
  * memory.
  */
 public final class Billing implements AutoCloseable {
@@ -50,7 +50,9 @@ public final class Billing implements AutoCloseable {
     private final OutcomeLog journal;
     private final AtomicLong inFlight = new AtomicLong();
     private final Duration drainTimeout;
+    private final Thread journaler;
     private final Thread writer;
+    private final Object applySignal = new Object();
     private volatile boolean running = true;
     private volatile long stopDeadline;
 
@@ -103,8 +105,11 @@ public final class Billing implements AutoCloseable {
         });
         long every = Math.max(1, config.creditLeaseTtl().toMillis() / 3);
         this.maintenance.scheduleWithFixedDelay(leases::maintain, every, every, TimeUnit.MILLISECONDS);
-        this.writer = new Thread(this::writeLoop, "tollgate-settle");
+        this.journaler = new Thread(this::journalLoop, "tollgate-journal");
+        this.journaler.setDaemon(true);
+        this.writer = new Thread(this::applyLoop, "tollgate-settle");
         this.writer.setDaemon(true);
+        this.journaler.start();
         this.writer.start();
     }
 
@@ -139,65 +144,111 @@ public final class Billing implements AutoCloseable {
         return (int) Math.min(Integer.MAX_VALUE, inFlight.get());
     }
 
-    private void writeLoop() {
+    /**
+     * The journaling thread: makes every finished outcome durable, one batch (one fsync) at a time.
+     * It never waits on the database, so outcomes keep reaching the disk while it is away.
+     */
+    private void journalLoop() {
         List<BillingStore.Outcome> fresh = new ArrayList<>(MAX_BATCH);
-        Backoff toJournal = new Backoff();
-        Backoff toDatabase = new Backoff();
+        Backoff retry = new Backoff();
+        while (true) {
+            try {
+                boolean stopping = !running;
+                if (fresh.isEmpty()) {
+                    BillingStore.Outcome first = stopping ? outcomes.poll() : outcomes.poll(IDLE_POLL_NANOS, TimeUnit.NANOSECONDS);
+                    if (first == null) {
+                        if (stopping) {
+                            return;
+                        }
+                        continue;
+                    }
+                    fresh.add(first);
+                    outcomes.drainTo(fresh, MAX_BATCH - 1);
+                }
+                long now = System.nanoTime();
+                if (!retry.due(now)) {
+                    TimeUnit.NANOSECONDS.sleep(Math.min(retry.at - now, IDLE_POLL_NANOS));
+                } else if (journal(fresh)) {
+                    fresh.clear();
+                    retry.succeeded();
+                    synchronized (applySignal) {
+                        applySignal.notifyAll();
+                    }
+                } else {
+                    retry.failed(System.nanoTime());
+                }
+                if (stopping && System.nanoTime() - stopDeadline > 0) {
+                    log.error("stopping with {} outcomes neither journaled nor in the database: lost", fresh.size() + outcomes.size());
+                    return;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                log.error("the outcome journaler failed; going on", e);
+            }
+        }
+    }
+
+    /**
+     * Makes {@code fresh} durable in the journal. Should the journal fail (disk full, I/O error),
+     * the database is the other durable place: the batch goes there directly. False if both fail.
+     */
+    private boolean journal(List<BillingStore.Outcome> fresh) {
+        try {
+            journal.append(fresh);
+            return true;
+        } catch (IOException | RuntimeException e) {
+            log.error("appending {} outcomes to the journal failed; writing them to the database directly: {}",
+                    fresh.size(), e.toString());
+        }
+        return applied(fresh);
+    }
+
+    /**
+     * The settling thread: applies the journal's oldest outcomes to the database in batches,
+     * acknowledging each once it is committed, and retries with backoff while the database is away.
+     */
+    private void applyLoop() {
+        Backoff retry = new Backoff();
         boolean stopSeen = false;
         boolean failedSinceStop = false;
         while (true) {
             try {
-                long now = System.nanoTime();
                 if (!running && !stopSeen) {
                     stopSeen = true;
-                    toDatabase.now(now);                 // one more try at once
+                    retry.at = System.nanoTime();        // one more try at once
                 }
-                // Wait for new outcomes, but no longer than until the next retry is due.
-                long until = now + IDLE_POLL_NANOS;
-                if (journal.unapplied() > 0) {
-                    until = Math.min(until, toDatabase.at);
-                }
-                if (!fresh.isEmpty()) {
-                    until = Math.min(until, toJournal.at);
-                }
-                long wait = Math.max(0, until - now);
-                if (stopSeen && fresh.isEmpty() && journal.unapplied() == 0) {
-                    wait = 0;
-                }
-                if (fresh.size() < MAX_BATCH) {
-                    BillingStore.Outcome first = wait == 0 ? outcomes.poll() : outcomes.poll(wait, TimeUnit.NANOSECONDS);
-                    if (first != null) {
-                        fresh.add(first);
-                        outcomes.drainTo(fresh, MAX_BATCH - fresh.size());
-                    }
-                } else if (wait > 0) {
-                    TimeUnit.NANOSECONDS.sleep(wait);
-                }
-                now = System.nanoTime();
-                if (!fresh.isEmpty() && toJournal.due(now)) {
-                    journal(fresh, toJournal, now);
-                }
-                if (journal.unapplied() > 0 && toDatabase.due(now)) {
-                    if (!applyOldest()) {
-                        toDatabase.failed(System.nanoTime());
-                        failedSinceStop |= stopSeen;
-                    } else {
-                        toDatabase.succeeded();
-                    }
-                }
-                if (stopSeen && outcomes.isEmpty() && fresh.isEmpty()) {
-                    if (journal.unapplied() == 0) {
+                boolean journalerDone = stopSeen && !journaler.isAlive();
+                long unapplied = journal.unapplied();
+                if (journalerDone) {
+                    if (unapplied == 0) {
                         return;
                     }
                     if (journal.durable() && failedSinceStop) {
-                        log.warn("stopping with {} outcomes in the journal; the next start applies them", journal.unapplied());
+                        log.warn("stopping with {} outcomes in the journal; the next start applies them", unapplied);
+                        return;
+                    }
+                    if (System.nanoTime() - stopDeadline > 0) {
+                        log.error("stopping with {} outcomes not in the database and lost: no journal is configured", unapplied);
                         return;
                     }
                 }
-                if (stopSeen && System.nanoTime() - stopDeadline > 0) {
-                    log.error("stopping with {} outcomes not in the database{}", pending(),
-                            journal.durable() ? "" : " and lost: no journal is configured");
-                    return;
+                long now = System.nanoTime();
+                if (unapplied == 0 || !retry.due(now)) {
+                    long wait = unapplied == 0 ? IDLE_POLL_NANOS : Math.min(retry.at - now, IDLE_POLL_NANOS);
+                    synchronized (applySignal) {
+                        if (journal.unapplied() == unapplied) {
+                            TimeUnit.NANOSECONDS.timedWait(applySignal, wait);
+                        }
+                    }
+                    continue;
+                }
+                if (applyOldest()) {
+                    retry.succeeded();
+                } else {
+                    retry.failed(System.nanoTime());
+                    failedSinceStop |= stopSeen;
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -205,29 +256,6 @@ public final class Billing implements AutoCloseable {
             } catch (RuntimeException e) {
                 log.error("the outcome writer failed; going on", e);
             }
-        }
-    }
-
-    /**
-     * Makes {@code fresh} durable in the journal. Should the journal fail (disk full, I/O error),
-     * the database is the other durable place: the batch goes there directly, and only if both fail
-     * is it kept to try again.
-     */
-    private void journal(List<BillingStore.Outcome> fresh, Backoff retry, long now) {
-        try {
-            journal.append(fresh);
-            fresh.clear();
-            retry.succeeded();
-            return;
-        } catch (IOException | RuntimeException e) {
-            log.error("appending {} outcomes to the journal failed; writing them to the database directly: {}",
-                    fresh.size(), e.toString());
-        }
-        if (applied(fresh)) {
-            fresh.clear();
-            retry.succeeded();
-        } else {
-            retry.failed(now);
         }
     }
 
@@ -240,8 +268,8 @@ public final class Billing implements AutoCloseable {
             log.error("reading the journal failed: {}", e.toString());
             return false;
         }
-        if (!applied(batch)) {
-            return false;
+        if (batch.isEmpty() || !applied(batch)) {
+            return batch.isEmpty();
         }
         try {
             journal.acknowledge();
@@ -305,11 +333,12 @@ public final class Billing implements AutoCloseable {
         stopDeadline = System.nanoTime() + drainTimeout.toNanos();
         running = false;
         try {
+            journaler.join(drainTimeout.toMillis() + 1_000);
             writer.join(drainTimeout.toMillis() + 1_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        if (writer.isAlive()) {
+        if (journaler.isAlive() || writer.isAlive()) {
             log.error("the outcome writer did not stop; {} outcomes may not be in the database", pending());
         } else {
             journal.close();

@@ -217,7 +217,7 @@ public final class Journal implements OutcomeLog {
     }
 
     @Override
-    public void append(List<Outcome> outcomes) throws IOException {
+    public synchronized void append(List<Outcome> outcomes) throws IOException {
         if (outcomes.isEmpty()) {
             return;
         }
@@ -265,7 +265,7 @@ public final class Journal implements OutcomeLog {
     }
 
     @Override
-    public List<Outcome> peek(int max) throws IOException {
+    public synchronized List<Outcome> peek(int max) throws IOException {
         List<Outcome> out = new ArrayList<>(Math.min(max, (int) Math.min(unapplied, Integer.MAX_VALUE)));
         Segment s = readSegment;
         long pos = readPos;
@@ -307,7 +307,7 @@ public final class Journal implements OutcomeLog {
     }
 
     @Override
-    public void acknowledge() throws IOException {
+    public synchronized void acknowledge() throws IOException {
         if (peeked == 0) {
             return;
         }
@@ -331,7 +331,7 @@ public final class Journal implements OutcomeLog {
     }
 
     @Override
-    public long unapplied() {
+    public synchronized long unapplied() {
         return unapplied;
     }
 
@@ -342,7 +342,7 @@ public final class Journal implements OutcomeLog {
 
     /** Closes the files and the lock; a journal with nothing unapplied leaves no segment behind. */
     @Override
-    public void close() {
+    public synchronized void close() {
         boolean empty = unapplied == 0;
         for (Segment s : segments) {
             closeChannel(s);

@@ -8,7 +8,7 @@ import java.util.List;
 /**
  * Where finished requests wait for the database, oldest first: the outcome writer appends what
  * the proxy recorded, applies the oldest it can {@link #peek}, and {@link #acknowledge}s them once
- * the database has them. Used by that one thread only.
+ * the database has them. Thread-safe: one thread appends while another applies.
  */
 interface OutcomeLog extends AutoCloseable {
 
@@ -37,12 +37,12 @@ interface OutcomeLog extends AutoCloseable {
         private int peeked;
 
         @Override
-        public void append(List<Outcome> outcomes) {
+        public synchronized void append(List<Outcome> outcomes) {
             waiting.addAll(outcomes);
         }
 
         @Override
-        public List<Outcome> peek(int max) {
+        public synchronized List<Outcome> peek(int max) {
             List<Outcome> out = new java.util.ArrayList<>(Math.min(max, waiting.size()));
             for (Outcome o : waiting) {
                 if (out.size() == max) {
@@ -55,7 +55,7 @@ interface OutcomeLog extends AutoCloseable {
         }
 
         @Override
-        public void acknowledge() {
+        public synchronized void acknowledge() {
             for (int i = 0; i < peeked; i++) {
                 waiting.removeFirst();
             }
@@ -63,7 +63,7 @@ interface OutcomeLog extends AutoCloseable {
         }
 
         @Override
-        public long unapplied() {
+        public synchronized long unapplied() {
             return waiting.size();
         }
 
@@ -73,7 +73,7 @@ interface OutcomeLog extends AutoCloseable {
         }
 
         @Override
-        public void close() {
+        public synchronized void close() {
             // nothing held
         }
     }
