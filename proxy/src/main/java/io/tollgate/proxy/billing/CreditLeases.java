@@ -118,6 +118,11 @@ public final class CreditLeases {
         }
     }
 
+    /** True from a failed database call until one succeeds. */
+    public boolean databaseAway() {
+        return lastFailure != 0;
+    }
+
     /** A database call succeeded: the outage, if there was one, is over. */
     public void databaseAnswered() {
         if (lastFailure != 0) {
