@@ -36,6 +36,8 @@ public final class CreditLeases {
 
     /** Lease growth asks for at least this many times the request's reservation. */
     private static final int GROWTH_FACTOR = 16;
+    /** More than any lease holds: shrinking by it gives the whole lease back. */
+    private static final BigDecimal WHOLE_LEASE = BigDecimal.TEN.pow(30);
     /** After a failed database call, reservations that need the database fail this long without asking. */
     private static final long RETRY_NANOS = 1_000_000_000L;
 
@@ -60,6 +62,7 @@ public final class CreditLeases {
         BigDecimal unwritten = BigDecimal.ZERO;
         long validUntil;
         long lastUse = System.nanoTime();
+        long grownAt;                            // when a growth last returned the database's total
         CompletableFuture<Reserve> dbCall;       // one database call per key at a time
 
         KeyCredit(String keyId, String accountId) {
@@ -199,6 +202,7 @@ public final class CreditLeases {
                         // The database's total is the truth, whatever we believed before.
                         k.leased = lease.total();
                         k.validUntil = System.nanoTime() + validityNanos;
+                        k.grownAt = System.nanoTime();
                     }
                     k.dbCall = null;
                 }
@@ -243,6 +247,7 @@ public final class CreditLeases {
      */
     public void maintain() {
         try {
+            long asked = System.nanoTime();
             java.util.Set<String> held = store.renewAndSweep(holder, ttlSeconds);
             databaseAnswered();
             long valid = System.nanoTime() + validityNanos;
@@ -250,7 +255,8 @@ public final class CreditLeases {
                 synchronized (k) {
                     if (held.contains(k.keyId)) {
                         k.validUntil = valid;
-                    } else if (k.dbCall == null && k.leased.signum() > 0) {
+                    } else if (k.dbCall == null && k.leased.signum() > 0 && k.grownAt - asked < 0) {
+                        // (A growth that returned after the renewal began may have made the row it missed.)
                         // Swept while we could not renew it (an outage longer than its lifetime):
                         // it is no longer ours to draw on. A growth tells us the truth again.
                         log.warn("the credit lease of {} is gone from the database; dropping {} held here",
@@ -273,7 +279,8 @@ public final class CreditLeases {
     }
 
     /**
-     * Gives every unused slice back, e.g. on shutdown after the writer drained. Stops at the first
+     * Gives every unused slice back, e.g. on shutdown after the writer drained: one call per key
+     * this proxy used, even those it counts as empty. Stops at the first
      * failure: with the database away each would wait for the connection timeout, and the slices
      * are swept anyway once they expire.
      */
@@ -287,19 +294,19 @@ public final class CreditLeases {
 
     /** False when the database could not be asked. */
     private boolean giveBack(KeyCredit k, boolean onlyIfIdle) {
-        BigDecimal back;
         CompletableFuture<Reserve> call = new CompletableFuture<>();
         synchronized (k) {
-            if (k.dbCall != null || k.inUse.signum() != 0 || k.unwritten.signum() != 0 || k.leased.signum() == 0
-                    || (onlyIfIdle && System.nanoTime() - k.lastUse <= idleNanos)) {
+            if (k.dbCall != null || k.inUse.signum() != 0 || k.unwritten.signum() != 0
+                    || (onlyIfIdle && (k.leased.signum() == 0 || System.nanoTime() - k.lastUse <= idleNanos))) {
                 return true;
             }
-            back = k.leased;
             k.leased = BigDecimal.ZERO;
             k.dbCall = call;                         // no growth while the database shrinks it
         }
         try {
-            store.shrinkLease(holder, k.keyId, back);
+            // All of it, not just what we count: a growth's total can already lack a spend whose
+            // written() comes after it, leaving our count below the database's. Nothing is in use.
+            store.shrinkLease(holder, k.keyId, WHOLE_LEASE);
             return true;
         } catch (SQLException | RuntimeException e) {
             log.warn("giving back the credit lease of {} failed; it will be swept: {}", k.keyId, e.toString());

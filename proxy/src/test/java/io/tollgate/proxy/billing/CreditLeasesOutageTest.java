@@ -223,4 +223,30 @@ class CreditLeasesOutageTest {
             assertThat(rs.getBigDecimal(1)).isPositive();  // the new slice is in the database's books
         }
     }
+
+    @Test
+    void givingBackReturnsTheWholeLeaseEvenWhenAGrowthRacedASpend() throws Exception {
+        Funded f = fund();
+        CreditLeases leases = new CreditLeases(store, "px_race", blocking, Duration.ofSeconds(60), Duration.ofSeconds(60));
+        assertThat(reserve(leases, f, PRICE)).isEqualTo(Reserve.RESERVED);
+        BigDecimal cost = new BigDecimal("0.1");
+        leases.settle(f.keyId(), PRICE, cost);
+        store.apply(java.util.List.of(new BillingStore.Outcome("px_race", cost, new io.tollgate.schema.RequestLogEntry(
+                "req_race_1", f.accountId(), f.keyId(), "m", "/v1/chat/completions", 200, null, 1, 1, 1L, 1L, cost,
+                null, java.time.Instant.now()))));
+        // A growth now reports the database's total, which already lacks the spend ...
+        BigDecimal big = PRICE.multiply(BigDecimal.valueOf(20));
+        assertThat(reserve(leases, f, big)).isEqualTo(Reserve.RESERVED);
+        leases.settle(f.keyId(), big, BigDecimal.ZERO);
+        // ... and the writer's written() comes after it and takes it off once more.
+        leases.written(f.keyId(), cost);
+
+        leases.returnAll();
+        try (Connection c = db.database().dataSource().getConnection(); Statement s = c.createStatement();
+             var rs = s.executeQuery("SELECT reserved, balance FROM accounts WHERE id = '" + f.accountId() + "'")) {
+            rs.next();
+            assertThat(rs.getBigDecimal(1)).isZero();
+            assertThat(rs.getBigDecimal(2)).isEqualByComparingTo("99.9");
+        }
+    }
 }
