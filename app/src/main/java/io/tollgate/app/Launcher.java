@@ -1,6 +1,7 @@
 package io.tollgate.app;
 
 import io.tollgate.admin.AdminServer;
+import io.tollgate.proxy.ProxyConfig;
 import io.tollgate.proxy.ProxyServer;
 import io.tollgate.schema.Database;
 import org.flywaydb.core.api.output.MigrateResult;
@@ -104,7 +105,10 @@ final class Launcher implements AutoCloseable {
     }
 
     synchronized ProxyServer startProxy() {
-        ProxyServer proxy = ProxyServer.start(config.proxy().toProxyConfig(), config.limiterConfig(), database());
+        // Settlements wait in a journal under the data dir whenever PostgreSQL is away.
+        ProxyConfig proxyConfig = config.proxy().toProxyConfig();
+        proxyConfig = proxyConfig.withBilling(proxyConfig.billing().withJournalDir(config.dataDir().resolve("journal")));
+        ProxyServer proxy = ProxyServer.start(proxyConfig, config.limiterConfig(), database());
         started.push(new Part("proxy", proxy));
         this.proxy = proxy;
         out.println("proxy     listening on " + config.proxy().host() + ":" + proxy.port()

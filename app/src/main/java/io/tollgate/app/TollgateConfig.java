@@ -327,15 +327,10 @@ public record TollgateConfig(
 
         /** What {@code ProxyServer.start} takes: the defaults with these settings applied. */
         public ProxyConfig toProxyConfig() {
-            ProxyConfig d = ProxyConfig.defaults()
+            return ProxyConfig.defaults()
                     .withHostPort(host, port)
-                    .withTimeouts(connectTimeout, firstByteTimeout, idleTimeout);
-            // ProxyConfig has no wither for the body limit.
-            return new ProxyConfig(d.host(), d.port(), d.ioThreads(), maxBodyBytes, d.maxHeaderBytes(),
-                    d.maxInitialLineBytes(), d.requestHeadTimeout(), d.upstreamConnectTimeout(),
-                    d.upstreamFirstByteTimeout(), d.upstreamIdleTimeout(), d.clientIdleTimeout(),
-                    d.poolIdleTimeout(), d.poolMaxIdlePerUpstream(), d.cacheRefreshInterval(),
-                    d.maxMessages(), d.maxMessageChars(), d.contentRules())
+                    .withTimeouts(connectTimeout, firstByteTimeout, idleTimeout)
+                    .withMaxBodyBytes(maxBodyBytes)
                     .withMessageLimits(maxMessages, maxMessageChars)
                     .withContentRules(contentRules.compile());
         }

@@ -1,12 +1,14 @@
 package io.tollgate.proxy;
 
+import io.tollgate.proxy.billing.BillingConfig;
 import io.tollgate.proxy.chat.ContentLimits;
 import io.tollgate.proxy.chat.ContentRules;
 
 import java.time.Duration;
 
 /**
- * Everything the proxy is tuned by, fixed at start-up.
+ * Everything the proxy is tuned by, fixed at start-up. Start from {@link #defaults()} and change
+ * what differs with the {@code with…} methods.
  *
  * @param ioThreads               event loops; 0 means one per core
  * @param maxBodyBytes            request body limit, Content-Length or chunked (SPEC: 512 KB)
@@ -23,6 +25,12 @@ import java.time.Duration;
  * @param maxMessages             elements of a chat request's {@code messages} (SPEC: 200)
  * @param maxMessageChars         code points of all message text of a chat request (SPEC: 64,000)
  * @param contentRules            keywords and expressions that refuse a chat request (403)
+ * @param catalogStaleness        when the catalog could not be refreshed from the database for
+ *                                longer than this, cached keys are still honoured (spending stays
+ *                                bounded by the credit leases) but a warning is logged every time
+ *                                this much more has passed
+ * @param billing                 the money path: journal directory, credit lease lifetime, outage
+ *                                allowance ({@link BillingConfig})
  */
 public record ProxyConfig(
         String host,
@@ -41,12 +49,18 @@ public record ProxyConfig(
         Duration cacheRefreshInterval,
         int maxMessages,
         int maxMessageChars,
-        ContentRules contentRules) {
+        ContentRules contentRules,
+        Duration catalogStaleness,
+        BillingConfig billing) {
 
     public static final int DEFAULT_MAX_BODY_BYTES = 512 * 1024;
+    public static final Duration DEFAULT_CATALOG_STALENESS = Duration.ofMinutes(5);
 
     public ProxyConfig {
         new ContentLimits(maxMessages, maxMessageChars, contentRules);   // refuses negative limits, null rules
+        if (billing == null || catalogStaleness == null) {
+            throw new IllegalArgumentException("billing and catalogStaleness must be set");
+        }
     }
 
     public static ProxyConfig defaults() {
@@ -63,42 +77,73 @@ public record ProxyConfig(
                 Duration.ofSeconds(30),
                 ContentLimits.DEFAULT_MAX_MESSAGES,
                 ContentLimits.DEFAULT_MAX_MESSAGE_CHARS,
-                ContentRules.NONE);
+                ContentRules.NONE,
+                DEFAULT_CATALOG_STALENESS,
+                BillingConfig.defaults());
     }
 
+    /** The same on another address. */
     public ProxyConfig withHostPort(String host, int port) {
         return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
                 requestHeadTimeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
-                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval,
-                maxMessages, maxMessageChars, contentRules);
+                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages,
+                maxMessageChars, contentRules, catalogStaleness, billing);
     }
 
+    /** The same with these upstream timeouts. */
     public ProxyConfig withTimeouts(Duration connect, Duration firstByte, Duration idle) {
         return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
-                requestHeadTimeout, connect, firstByte, idle,
-                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval,
-                maxMessages, maxMessageChars, contentRules);
+                requestHeadTimeout, connect, firstByte, idle, clientIdleTimeout, poolIdleTimeout,
+                poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages, maxMessageChars, contentRules,
+                catalogStaleness, billing);
     }
 
+    /** The same with this request-head timeout. */
     public ProxyConfig withRequestHeadTimeout(Duration timeout) {
         return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
                 timeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
-                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval,
-                maxMessages, maxMessageChars, contentRules);
+                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages,
+                maxMessageChars, contentRules, catalogStaleness, billing);
     }
 
+    /** The same with this request-body limit. */
+    public ProxyConfig withMaxBodyBytes(int maxBodyBytes) {
+        return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
+                requestHeadTimeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
+                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages,
+                maxMessageChars, contentRules, catalogStaleness, billing);
+    }
+
+    /** The same with these message limits. */
     public ProxyConfig withMessageLimits(int maxMessages, int maxMessageChars) {
         return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
                 requestHeadTimeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
-                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval,
-                maxMessages, maxMessageChars, contentRules);
+                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages,
+                maxMessageChars, contentRules, catalogStaleness, billing);
     }
 
-    public ProxyConfig withContentRules(ContentRules rules) {
+    /** The same with these content rules. */
+    public ProxyConfig withContentRules(ContentRules contentRules) {
         return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
                 requestHeadTimeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
-                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval,
-                maxMessages, maxMessageChars, rules);
+                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages,
+                maxMessageChars, contentRules, catalogStaleness, billing);
+    }
+
+    /** The same with this catalog staleness bound. */
+    public ProxyConfig withCatalogStaleness(Duration catalogStaleness) {
+        return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
+                requestHeadTimeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
+                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages,
+                maxMessageChars, contentRules, catalogStaleness, billing);
+    }
+
+    /** The same with these billing settings, e.g. {@code withBilling(billing().withJournalDir(dir))}. */
+    public ProxyConfig withBilling(BillingConfig billing) {
+        return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
+                requestHeadTimeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
+                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages,
+                maxMessageChars, contentRules, catalogStaleness, billing);
     }
 
     /** What the chat inspector enforces on messages. */

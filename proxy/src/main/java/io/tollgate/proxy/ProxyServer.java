@@ -104,9 +104,11 @@ public final class ProxyServer implements AutoCloseable {
                         config.poolIdleTimeout(), config.poolMaxIdlePerUpstream()));
             }
             Catalog catalog = new Catalog();
-            sync = new CatalogSync(catalog, database, config.cacheRefreshInterval(), () -> mockAddress);
+            sync = new CatalogSync(catalog, database, config.cacheRefreshInterval(), () -> mockAddress,
+                    config.catalogStaleness());
             sync.start();
-            billing = new Billing(new BillingStore(database.dataSource()), Math.max(2, database.config().maxPoolSize() / 2));
+            billing = new Billing(new BillingStore(database.dataSource()), Math.max(2, database.config().maxPoolSize() / 2),
+                    config.billing());
             ProxyServices services = new ProxyServices(config, catalog, billing, limiters, Map.copyOf(pools));
 
             Channel server = new ServerBootstrap()
@@ -151,6 +153,11 @@ public final class ProxyServer implements AutoCloseable {
     /** Outcomes not yet written to the database (tests wait for zero). */
     public int pendingOutcomes() {
         return billing.pending();
+    }
+
+    /** How long since the catalog was last reloaded whole from the database. */
+    public java.time.Duration catalogAge() {
+        return sync.age();
     }
 
     /** Gives back every credit lease not in use now; a busy key simply takes a new one. */

@@ -7,7 +7,9 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.sql.Types;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The money path's database half: credit leases (grow, shrink, renew, sweep) and settlements,
@@ -84,15 +86,27 @@ public final class BillingStore {
         }
     }
 
-    /** Renews every lease of {@code holder}, then releases the leases of holders that went silent. */
-    public void renewAndSweep(String holder, int ttlSeconds) throws SQLException {
+    /**
+     * Renews every lease of {@code holder}, then releases the leases of holders that went silent.
+     * Returns the keys {@code holder} still holds a lease on: one missing was swept while its
+     * holder could not renew it.
+     */
+    public Set<String> renewAndSweep(String holder, int ttlSeconds) throws SQLException {
         try (Connection c = dataSource.getConnection();
-             PreparedStatement renew = c.prepareStatement("SELECT tollgate_lease_renew(?, ?)");
+             PreparedStatement renew = c.prepareStatement("""
+                     UPDATE credit_leases SET expires_at = now() + make_interval(secs => ?)
+                      WHERE holder = ? RETURNING key_id""");
              PreparedStatement sweep = c.prepareStatement("SELECT tollgate_lease_sweep()")) {
-            renew.setString(1, holder);
-            renew.setInt(2, ttlSeconds);
-            renew.executeQuery().close();
+            renew.setInt(1, ttlSeconds);
+            renew.setString(2, holder);
+            Set<String> held = new HashSet<>();
+            try (var rs = renew.executeQuery()) {
+                while (rs.next()) {
+                    held.add(rs.getString(1));
+                }
+            }
             sweep.executeQuery().close();
+            return held;
         }
     }
 

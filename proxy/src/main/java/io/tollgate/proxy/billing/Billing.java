@@ -5,7 +5,10 @@ import io.tollgate.schema.RequestLogEntry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.math.BigDecimal;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,30 +19,49 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Reserve before the upstream call, settle after: the proxy's money path, knowing nothing of
  * Netty. Reservations are made in memory against this proxy's {@link CreditLeases}, which grow,
  * renew and give back their slices on a small pool of blocking workers; outcomes (spent cost plus
- * request-log row) queue for one writer that applies them in batches, retrying until the database
- * takes them.
+ * request-log row) queue for one writer thread.
+ *
+ * <p>Writing is write-ahead, on two threads: one appends what queued to the {@link Journal} (one
+ * fsync per batch, never waiting on the database), the other applies the journal's oldest records
+ * to the database in batches and acknowledges them, retrying with backoff while it is away. So an
+ * outcome, once journaled, survives a database outage and a crash alike, and the database only
+ * ever sees what is already durable. Without a journal directory the same threads keep them in
+ * memory.
  */
 public final class Billing implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Billing.class);
     private static final int MAX_BATCH = 512;
+    private static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    private static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(5);
+    private static final long IDLE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final BillingStore store;
     private final ExecutorService reservers;
     private final CreditLeases leases;
     private final java.util.concurrent.ScheduledExecutorService maintenance;
     private final BlockingQueue<BillingStore.Outcome> outcomes = new LinkedBlockingQueue<>();
-    private final AtomicInteger inFlight = new AtomicInteger();
+    private final OutcomeLog journal;
+    private final AtomicLong inFlight = new AtomicLong();
+    private final Duration drainTimeout;
+    private final Thread journaler;
     private final Thread writer;
+    private final Object applySignal = new Object();
     private volatile boolean running = true;
+    private volatile long stopDeadline;
 
     public Billing(BillingStore store, int reserveThreads) {
-        this(store, reserveThreads, "px_" + io.tollgate.schema.Ids.random(12), Duration.ofSeconds(60), Duration.ofSeconds(10));
+        this(store, reserveThreads, BillingConfig.defaults());
+    }
+
+    public Billing(BillingStore store, int reserveThreads, BillingConfig config) {
+        this(store, reserveThreads, "px_" + io.tollgate.schema.Ids.random(12), config);
     }
 
     /**
@@ -48,23 +70,46 @@ public final class Billing implements AutoCloseable {
      * @param idleReturn a key's lease unused this long is given back
      */
     public Billing(BillingStore store, int reserveThreads, String holder, Duration leaseTtl, Duration idleReturn) {
+        this(store, reserveThreads, holder, BillingConfig.defaults().withCreditLeaseTtl(leaseTtl)
+                .withLeaseIdleReturn(idleReturn));
+    }
+
+    /**
+     * Opens the journal, if one is configured, and starts the writer, which first applies what an
+     * earlier run left in it.
+     *
+     * @param holder this proxy's name on its credit leases, unique per process
+     * @throws UncheckedIOException when the journal directory cannot be used
+     */
+    public Billing(BillingStore store, int reserveThreads, String holder, BillingConfig config) {
         this.store = store;
+        this.drainTimeout = config.drainTimeout();
+        try {
+            this.journal = config.journalDir() == null ? new OutcomeLog.InMemory() : Journal.open(config.journalDir());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the billing journal in " + config.journalDir(), e);
+        }
+        inFlight.set(journal.unapplied());
         AtomicInteger n = new AtomicInteger();
         this.reservers = Executors.newFixedThreadPool(reserveThreads, r -> {
             Thread t = new Thread(r, "tollgate-credit-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
-        this.leases = new CreditLeases(store, holder, reservers, leaseTtl, idleReturn);
+        this.leases = new CreditLeases(store, holder, reservers, config.creditLeaseTtl(), config.leaseIdleReturn(),
+                config.outageAllowance());
         this.maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tollgate-credit-leases");
             t.setDaemon(true);
             return t;
         });
-        long every = Math.max(1, leaseTtl.toMillis() / 3);
+        long every = Math.max(1, config.creditLeaseTtl().toMillis() / 3);
         this.maintenance.scheduleWithFixedDelay(leases::maintain, every, every, TimeUnit.MILLISECONDS);
-        this.writer = new Thread(this::writeLoop, "tollgate-settle");
+        this.journaler = new Thread(this::journalLoop, "tollgate-journal");
+        this.journaler.setDaemon(true);
+        this.writer = new Thread(this::applyLoop, "tollgate-settle");
         this.writer.setDaemon(true);
+        this.journaler.start();
         this.writer.start();
     }
 
@@ -94,61 +139,215 @@ public final class Billing implements AutoCloseable {
         leases.returnAll();
     }
 
-    /** Outcomes recorded but not yet in the database. */
+    /** Outcomes recorded (or found in the journal at start) but not yet in the database. */
     public int pending() {
-        return inFlight.get();
+        return (int) Math.min(Integer.MAX_VALUE, inFlight.get());
     }
 
-    private void writeLoop() {
-        List<BillingStore.Outcome> batch = new ArrayList<>(MAX_BATCH);
-        long backoffMs = 50;
-        while (running || !outcomes.isEmpty() || !batch.isEmpty()) {
+    /**
+     * The journaling thread: makes every finished outcome durable, one batch (one fsync) at a time.
+     * It never waits on the database, so outcomes keep reaching the disk while it is away.
+     */
+    private void journalLoop() {
+        List<BillingStore.Outcome> fresh = new ArrayList<>(MAX_BATCH);
+        Backoff retry = new Backoff();
+        while (true) {
             try {
-                if (batch.isEmpty()) {
-                    BillingStore.Outcome first = outcomes.poll(100, TimeUnit.MILLISECONDS);
+                boolean stopping = !running;
+                if (fresh.isEmpty()) {
+                    BillingStore.Outcome first = stopping ? outcomes.poll() : outcomes.poll(IDLE_POLL_NANOS, TimeUnit.NANOSECONDS);
                     if (first == null) {
+                        if (stopping) {
+                            return;
+                        }
                         continue;
                     }
-                    batch.add(first);
-                    outcomes.drainTo(batch, MAX_BATCH - 1);
+                    fresh.add(first);
+                    outcomes.drainTo(fresh, MAX_BATCH - 1);
                 }
-                store.apply(batch);
-                for (BillingStore.Outcome o : batch) {
-                    if (o.spends()) {
-                        leases.written(o.log().keyId(), o.cost());
+                long now = System.nanoTime();
+                if (!retry.due(now)) {
+                    TimeUnit.NANOSECONDS.sleep(Math.min(retry.at - now, IDLE_POLL_NANOS));
+                } else if (journal(fresh)) {
+                    fresh.clear();
+                    retry.succeeded();
+                    synchronized (applySignal) {
+                        applySignal.notifyAll();
                     }
+                } else {
+                    retry.failed(System.nanoTime());
                 }
-                inFlight.addAndGet(-batch.size());
-                batch.clear();
-                backoffMs = 50;
+                if (stopping && System.nanoTime() - stopDeadline > 0) {
+                    log.error("stopping with {} outcomes neither journaled nor in the database: lost", fresh.size() + outcomes.size());
+                    return;
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
-            } catch (Exception e) {
-                // The batch stays: settlements are idempotent by request id, so a retry is safe.
-                log.warn("settling {} outcomes failed, retrying in {} ms: {}", batch.size(), backoffMs, e.toString());
-                try {
-                    Thread.sleep(backoffMs);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-                backoffMs = Math.min(backoffMs * 2, 5_000);
+            } catch (RuntimeException e) {
+                log.error("the outcome journaler failed; going on", e);
             }
         }
     }
 
-    /** Writes what is queued (bounded wait), then gives this proxy's leases back. */
+    /**
+     * Makes {@code fresh} durable in the journal. Should the journal fail (disk full, I/O error),
+     * the database is the other durable place: the batch goes there directly. False if both fail.
+     */
+    private boolean journal(List<BillingStore.Outcome> fresh) {
+        try {
+            journal.append(fresh);
+            return true;
+        } catch (IOException | RuntimeException e) {
+            log.error("appending {} outcomes to the journal failed; writing them to the database directly: {}",
+                    fresh.size(), e.toString());
+        }
+        return applied(fresh);
+    }
+
+    /**
+     * The settling thread: applies the journal's oldest outcomes to the database in batches,
+     * acknowledging each once it is committed, and retries with backoff while the database is away.
+     */
+    private void applyLoop() {
+        Backoff retry = new Backoff();
+        boolean stopSeen = false;
+        boolean failedSinceStop = false;
+        while (true) {
+            try {
+                if (!running && !stopSeen) {
+                    stopSeen = true;
+                    retry.at = System.nanoTime();        // one more try at once
+                }
+                boolean journalerDone = stopSeen && !journaler.isAlive();
+                long unapplied = journal.unapplied();
+                if (journalerDone) {
+                    if (unapplied == 0) {
+                        return;
+                    }
+                    if (journal.durable() && failedSinceStop) {
+                        log.warn("stopping with {} outcomes in the journal; the next start applies them", unapplied);
+                        return;
+                    }
+                    if (System.nanoTime() - stopDeadline > 0) {
+                        log.error("stopping with {} outcomes not in the database and lost: no journal is configured", unapplied);
+                        return;
+                    }
+                }
+                long now = System.nanoTime();
+                if (unapplied == 0 || !retry.due(now)) {
+                    long wait = unapplied == 0 ? IDLE_POLL_NANOS : Math.min(retry.at - now, IDLE_POLL_NANOS);
+                    synchronized (applySignal) {
+                        if (journal.unapplied() == unapplied) {
+                            TimeUnit.NANOSECONDS.timedWait(applySignal, wait);
+                        }
+                    }
+                    continue;
+                }
+                if (applyOldest()) {
+                    retry.succeeded();
+                } else {
+                    retry.failed(System.nanoTime());
+                    failedSinceStop |= stopSeen;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                log.error("the outcome writer failed; going on", e);
+            }
+        }
+    }
+
+    /** Applies the journal's oldest batch; false when the database did not take it. */
+    private boolean applyOldest() {
+        List<BillingStore.Outcome> batch;
+        try {
+            batch = journal.peek(MAX_BATCH);
+        } catch (IOException e) {
+            log.error("reading the journal failed: {}", e.toString());
+            return false;
+        }
+        if (batch.isEmpty() || !applied(batch)) {
+            return batch.isEmpty();
+        }
+        try {
+            journal.acknowledge();
+        } catch (IOException e) {
+            // Applied all the same; a segment left behind is applied again at start, a no-op.
+            log.warn("tidying the journal failed: {}", e.toString());
+        }
+        return true;
+    }
+
+    /** One transaction; settlements and log rows are idempotent by request id, so a retry is safe. */
+    private boolean applied(List<BillingStore.Outcome> batch) {
+        try {
+            store.apply(batch);
+        } catch (SQLException | RuntimeException e) {
+            leases.databaseFailed();
+            log.warn("settling {} outcomes failed, retrying: {}", batch.size(), e.toString());
+            return false;
+        }
+        leases.databaseAnswered();
+        for (BillingStore.Outcome o : batch) {
+            // Only this process's own outcomes are counted in its slices; a replayed one is another holder's.
+            if (o.spends() && leases.holder().equals(o.holder())) {
+                leases.written(o.log().keyId(), o.cost());
+            }
+        }
+        inFlight.addAndGet(-batch.size());
+        return true;
+    }
+
+    /** Exponential backoff between retries, from 50 ms up to 5 s. */
+    private static final class Backoff {
+        long at = System.nanoTime();
+        long step = MIN_BACKOFF_NANOS;
+
+        boolean due(long now) {
+            return now - at >= 0;
+        }
+
+        void now(long now) {
+            at = now;
+        }
+
+        void failed(long now) {
+            at = now + step;
+            step = Math.min(step * 2, MAX_BACKOFF_NANOS);
+        }
+
+        void succeeded() {
+            step = MIN_BACKOFF_NANOS;
+        }
+    }
+
+    /**
+     * Writes what is queued: to the journal, then to the database as long as it answers (at most
+     * the drain timeout); then gives this proxy's leases back and closes the journal.
+     */
     @Override
     public void close() {
         maintenance.shutdownNow();
+        stopDeadline = System.nanoTime() + drainTimeout.toNanos();
         running = false;
         try {
-            writer.join(10_000);
+            journaler.join(drainTimeout.toMillis() + 1_000);
+            writer.join(drainTimeout.toMillis() + 1_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        leases.returnAll();
+        if (journaler.isAlive() || writer.isAlive()) {
+            log.error("the outcome writer did not stop; {} outcomes may not be in the database", pending());
+        } else {
+            journal.close();
+        }
+        if (!leases.databaseAway()) {
+            // With the database away each give-back would wait out the connection timeout; the
+            // slices expire and are swept anyway.
+            leases.returnAll();
+        }
         reservers.shutdownNow();
     }
 

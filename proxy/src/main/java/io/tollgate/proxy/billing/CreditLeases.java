@@ -23,6 +23,12 @@ import java.util.concurrent.Executor;
  * <p>Per key: {@code available = leased − inUse − unwritten}, where {@code leased} is what the
  * database holds for us, {@code inUse} the reservations in flight and {@code unwritten} the costs
  * settled here but not yet spent in the database.
+ *
+ * <p>While the database is away the slices held are the whole allowance: they are drawn on until
+ * two thirds of the lease lifetime after their last renewal (or {@code outageAllowance} after the
+ * first failed call, if sooner), then reservations fail and the request is answered 503. A
+ * reservation that needs the database within a second of a failed call fails at once instead of
+ * waiting for the connection timeout again.
  */
 public final class CreditLeases {
 
@@ -30,6 +36,10 @@ public final class CreditLeases {
 
     /** Lease growth asks for at least this many times the request's reservation. */
     private static final int GROWTH_FACTOR = 16;
+    /** More than any lease holds: shrinking by it gives the whole lease back. */
+    private static final BigDecimal WHOLE_LEASE = BigDecimal.TEN.pow(30);
+    /** After a failed database call, reservations that need the database fail this long without asking. */
+    private static final long RETRY_NANOS = 1_000_000_000L;
 
     private final BillingStore store;
     private final String holder;
@@ -37,7 +47,11 @@ public final class CreditLeases {
     private final int ttlSeconds;
     private final long validityNanos;
     private final long idleNanos;
+    private final long allowanceNanos;
     private final Map<String, KeyCredit> keys = new ConcurrentHashMap<>();
+    private final Object health = new Object();
+    private long downSince;                      // guarded by health; 0: the last call succeeded
+    private volatile long lastFailure;           // 0: the last call succeeded
 
     /** One key's slice; every field is guarded by the object's monitor. */
     private static final class KeyCredit {
@@ -48,6 +62,7 @@ public final class CreditLeases {
         BigDecimal unwritten = BigDecimal.ZERO;
         long validUntil;
         long lastUse = System.nanoTime();
+        long grownAt;                            // when a growth last returned the database's total
         CompletableFuture<Reserve> dbCall;       // one database call per key at a time
 
         KeyCredit(String keyId, String accountId) {
@@ -55,12 +70,18 @@ public final class CreditLeases {
             this.accountId = accountId;
         }
 
-        BigDecimal available(long now) {
-            return now - validUntil > 0 ? BigDecimal.ZERO : leased.subtract(inUse).subtract(unwritten);
-        }
     }
 
     public CreditLeases(BillingStore store, String holder, Executor blocking, Duration ttl, Duration idleReturn) {
+        this(store, holder, blocking, ttl, idleReturn, BillingConfig.validity(ttl));
+    }
+
+    /**
+     * @param outageAllowance how long after the first failed database call the slices held may
+     *                        still be drawn on; zero: not at all
+     */
+    public CreditLeases(BillingStore store, String holder, Executor blocking, Duration ttl, Duration idleReturn,
+                        Duration outageAllowance) {
         this.store = store;
         this.holder = holder;
         this.blocking = blocking;
@@ -68,6 +89,51 @@ public final class CreditLeases {
         // Stop drawing on a slice well before the database could consider it abandoned.
         this.validityNanos = ttl.toNanos() * 2 / 3;
         this.idleNanos = idleReturn.toNanos();
+        this.allowanceNanos = outageAllowance.toNanos();
+    }
+
+    /** What the key's slice can still hold now; nothing once it is past its validity. */
+    private BigDecimal available(KeyCredit k, long now) {
+        if (now - k.validUntil > 0) {
+            return BigDecimal.ZERO;
+        }
+        long down = lastFailure == 0 ? 0 : downSince();
+        if (down != 0 && now - down >= allowanceNanos) {
+            return BigDecimal.ZERO;
+        }
+        return k.leased.subtract(k.inUse).subtract(k.unwritten);
+    }
+
+    private long downSince() {
+        synchronized (health) {
+            return downSince;
+        }
+    }
+
+    /** A database call failed (here or in the outcome writer): the outage allowance starts, if it has not. */
+    public void databaseFailed() {
+        long now = System.nanoTime();
+        synchronized (health) {
+            if (lastFailure == 0) {
+                downSince = now;
+            }
+            lastFailure = now;
+        }
+    }
+
+    /** True from a failed database call until one succeeds. */
+    public boolean databaseAway() {
+        return lastFailure != 0;
+    }
+
+    /** A database call succeeded: the outage, if there was one, is over. */
+    public void databaseAnswered() {
+        if (lastFailure != 0) {
+            synchronized (health) {
+                lastFailure = 0;
+                downSince = 0;
+            }
+        }
     }
 
     public String holder() {
@@ -81,10 +147,15 @@ public final class CreditLeases {
         synchronized (k) {
             long now = System.nanoTime();
             k.lastUse = now;
-            BigDecimal available = k.available(now);
+            BigDecimal available = available(k, now);
             if (available.compareTo(amount) >= 0) {
                 k.inUse = k.inUse.add(amount);
                 return CompletableFuture.completedFuture(Reserve.RESERVED);
+            }
+            long failed = lastFailure;
+            if (failed != 0 && now - failed < RETRY_NANOS) {
+                return CompletableFuture.failedFuture(new Billing.BillingUnavailableException(
+                        new IllegalStateException("the database failed to answer just now")));
             }
             if (k.dbCall == null) {
                 BigDecimal min = amount.subtract(available.max(BigDecimal.ZERO));
@@ -95,13 +166,19 @@ public final class CreditLeases {
             }
             wait = k.dbCall;
         }
-        // Someone else is already asking the database for this key: try again when it answers.
-        return wait.handle((r, e) -> null).thenCompose(x -> reserve(accountId, keyId, amount));
+        // Someone else is already asking the database for this key: try again when it answers,
+        // or fail with it (each waiter asking again in turn would keep clients waiting a timeout each).
+        return wait.handle((r, e) -> e).thenCompose(e -> e == null || !(unwrap(e) instanceof Billing.BillingUnavailableException)
+                ? reserve(accountId, keyId, amount) : CompletableFuture.failedFuture(unwrap(e)));
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        return e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
     }
 
     private CompletableFuture<Reserve> afterGrow(KeyCredit k, String accountId, BigDecimal amount, Reserve grown) {
         synchronized (k) {
-            BigDecimal available = k.available(System.nanoTime());
+            BigDecimal available = available(k, System.nanoTime());
             if (available.compareTo(amount) >= 0) {
                 k.inUse = k.inUse.add(amount);
                 return CompletableFuture.completedFuture(Reserve.RESERVED);
@@ -119,16 +196,19 @@ public final class CreditLeases {
         return CompletableFuture.supplyAsync(() -> {
             try {
                 BillingStore.Lease lease = store.growLease(holder, k.keyId, k.accountId, min, max, ttlSeconds);
+                databaseAnswered();
                 synchronized (k) {
                     if (lease.result() == Reserve.RESERVED) {
                         // The database's total is the truth, whatever we believed before.
                         k.leased = lease.total();
                         k.validUntil = System.nanoTime() + validityNanos;
+                        k.grownAt = System.nanoTime();
                     }
                     k.dbCall = null;
                 }
                 return lease.result();
             } catch (SQLException | RuntimeException e) {
+                databaseFailed();
                 synchronized (k) {
                     k.dbCall = null;
                 }
@@ -167,15 +247,27 @@ public final class CreditLeases {
      */
     public void maintain() {
         try {
-            store.renewAndSweep(holder, ttlSeconds);
+            long asked = System.nanoTime();
+            java.util.Set<String> held = store.renewAndSweep(holder, ttlSeconds);
+            databaseAnswered();
             long valid = System.nanoTime() + validityNanos;
             for (KeyCredit k : keys.values()) {
                 synchronized (k) {
-                    k.validUntil = valid;
+                    if (held.contains(k.keyId)) {
+                        k.validUntil = valid;
+                    } else if (k.dbCall == null && k.leased.signum() > 0 && k.grownAt - asked < 0) {
+                        // (A growth that returned after the renewal began may have made the row it missed.)
+                        // Swept while we could not renew it (an outage longer than its lifetime):
+                        // it is no longer ours to draw on. A growth tells us the truth again.
+                        log.warn("the credit lease of {} is gone from the database; dropping {} held here",
+                                k.keyId, k.leased);
+                        k.leased = BigDecimal.ZERO;
+                    }
                 }
             }
         } catch (SQLException | RuntimeException e) {
-            log.warn("renewing credit leases failed; they stay usable for their lifetime: {}", e.toString());
+            databaseFailed();
+            log.warn("renewing credit leases failed; they stay usable for two thirds of their lifetime: {}", e.toString());
             return;
         }
         long now = System.nanoTime();
@@ -186,29 +278,39 @@ public final class CreditLeases {
         }
     }
 
-    /** Gives every unused slice back, e.g. on shutdown after the writer drained. */
+    /**
+     * Gives every unused slice back, e.g. on shutdown after the writer drained: one call per key
+     * this proxy used, even those it counts as empty. Stops at the first
+     * failure: with the database away each would wait for the connection timeout, and the slices
+     * are swept anyway once they expire.
+     */
     public void returnAll() {
         for (KeyCredit k : keys.values()) {
-            giveBack(k, false);
+            if (!giveBack(k, false)) {
+                return;
+            }
         }
     }
 
-    private void giveBack(KeyCredit k, boolean onlyIfIdle) {
-        BigDecimal back;
+    /** False when the database could not be asked. */
+    private boolean giveBack(KeyCredit k, boolean onlyIfIdle) {
         CompletableFuture<Reserve> call = new CompletableFuture<>();
         synchronized (k) {
-            if (k.dbCall != null || k.inUse.signum() != 0 || k.unwritten.signum() != 0 || k.leased.signum() == 0
-                    || (onlyIfIdle && System.nanoTime() - k.lastUse <= idleNanos)) {
-                return;
+            if (k.dbCall != null || k.inUse.signum() != 0 || k.unwritten.signum() != 0
+                    || (onlyIfIdle && (k.leased.signum() == 0 || System.nanoTime() - k.lastUse <= idleNanos))) {
+                return true;
             }
-            back = k.leased;
             k.leased = BigDecimal.ZERO;
             k.dbCall = call;                         // no growth while the database shrinks it
         }
         try {
-            store.shrinkLease(holder, k.keyId, back);
+            // All of it, not just what we count: a growth's total can already lack a spend whose
+            // written() comes after it, leaving our count below the database's. Nothing is in use.
+            store.shrinkLease(holder, k.keyId, WHOLE_LEASE);
+            return true;
         } catch (SQLException | RuntimeException e) {
             log.warn("giving back the credit lease of {} failed; it will be swept: {}", k.keyId, e.toString());
+            return false;
         } finally {
             synchronized (k) {
                 k.dbCall = null;

@@ -18,12 +18,20 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
  * Keeps the {@link Catalog} fresh from the schema's {@link ChangeFeed}: reloads just the changed
  * row on a notification, and everything on (re)connect and every {@code refreshInterval} as a
  * safety net. All of it on the feed's thread: JDBC blocks.
+ *
+ * <p>While the database is away the catalog keeps what it has: cached keys keep working. Once no
+ * full reload has succeeded for longer than the staleness bound, a warning is logged (and again
+ * every bound that passes): keys revoked or paused meanwhile cannot be known, but what they can
+ * spend stays bounded by the credit leases, so they are honoured rather than refused.
  */
 public final class CatalogSync implements AutoCloseable {
 
@@ -36,10 +44,26 @@ public final class CatalogSync implements AutoCloseable {
     private final UpstreamStore upstreams;
     private final Supplier<InetSocketAddress> mockAddress;
     private final ChangeFeed feed;
+    private final Duration staleness;
+    private final ScheduledExecutorService watch;
+    private volatile long refreshedAt = System.nanoTime();
+    private long warnedAt;                              // watch thread only; 0: not stale
 
     public CatalogSync(Catalog catalog, Database database, Duration refreshInterval,
                        Supplier<InetSocketAddress> mockAddress) {
+        this(catalog, database, refreshInterval, mockAddress, Duration.ofMinutes(5));
+    }
+
+    /** @param staleness a catalog not refreshed for longer than this is warned about */
+    public CatalogSync(Catalog catalog, Database database, Duration refreshInterval,
+                       Supplier<InetSocketAddress> mockAddress, Duration staleness) {
         this.catalog = catalog;
+        this.staleness = staleness;
+        this.watch = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "tollgate-catalog-watch");
+            t.setDaemon(true);
+            return t;
+        });
         this.keys = new KeyStore(database.dataSource());
         this.accounts = new AccountStore(database.dataSource());
         this.models = new ModelStore(database.dataSource());
@@ -53,6 +77,8 @@ public final class CatalogSync implements AutoCloseable {
     public void start() {
         reloadAll();
         feed.start();
+        long every = Math.max(100, staleness.toMillis() / 5);
+        watch.scheduleWithFixedDelay(this::checkStaleness, every, every, TimeUnit.MILLISECONDS);
     }
 
     /** Reads every key, account, model and upstream and swaps them in. */
@@ -60,6 +86,27 @@ public final class CatalogSync implements AutoCloseable {
         accounts.list().forEach(catalog::putAccount);
         catalog.replaceKeys(keys.listUsable());
         reloadRouting();
+        refreshedAt = System.nanoTime();
+    }
+
+    /** How long since the catalog was last reloaded whole from the database. */
+    public Duration age() {
+        return Duration.ofNanos(System.nanoTime() - refreshedAt);
+    }
+
+    private void checkStaleness() {
+        Duration age = age();
+        long now = System.nanoTime();
+        if (age.compareTo(staleness) <= 0) {
+            if (warnedAt != 0) {
+                log.info("the catalog is fresh again");
+                warnedAt = 0;
+            }
+        } else if (warnedAt == 0 || now - warnedAt >= staleness.toNanos()) {
+            log.warn("the catalog has not been refreshed from the database for {} s (bound {} s); "
+                    + "cached keys are still honoured", age.toSeconds(), staleness.toSeconds());
+            warnedAt = now;
+        }
     }
 
     private void reloadRouting() {
@@ -107,6 +154,7 @@ public final class CatalogSync implements AutoCloseable {
 
     @Override
     public void close() {
+        watch.shutdownNow();
         feed.close();
     }
 }

@@ -1,0 +1,448 @@
+package io.tollgate.proxy.billing;
+
+import io.tollgate.schema.BillingStore.Outcome;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * The outcomes of finished requests on local disk until the database has them, so that neither a
+ * database outage nor a crash of the proxy loses a settlement or a request-log row.
+ *
+ * <p>A directory of append-only segment files {@code outcomes-<n>.journal}, oldest first, and a
+ * {@code journal.lock} that one process holds while it uses the directory. A record is
+ * {@code int32 length | int32 CRC32C of the payload | payload} (payload: {@link JournalCodec}).
+ * {@link #append} writes a whole batch with one write and one {@code fdatasync} before it returns
+ * (group commit). A crash mid-append leaves a torn last record: found at start by its impossible
+ * length or wrong CRC, everything from it on is ignored (it was never acknowledged to anyone).
+ *
+ * <p>Nothing records what was applied: a segment is deleted once all its records were
+ * acknowledged, and the segment being written is emptied when everything is applied and it has
+ * grown past 1 MB. So after a crash up to that much already-applied outcomes are applied again,
+ * which changes nothing: spending and the request log are idempotent by request id. Each start
+ * writes a new segment; older ones are only read.
+ */
+public final class Journal implements OutcomeLog {
+
+    private static final Logger log = LoggerFactory.getLogger(Journal.class);
+
+    static final long DEFAULT_SEGMENT_BYTES = 8L << 20;
+    /** Reuse the written segment from its start once everything is applied and it is this big. */
+    static final long EMPTY_WHEN_APPLIED = 1L << 20;
+    static final int MAX_RECORD = 1 << 20;
+    static final int HEADER = 8;
+    private static final String PREFIX = "outcomes-";
+    private static final String SUFFIX = ".journal";
+
+    private static final class Segment {
+        final long id;
+        final Path path;
+        FileChannel channel;        // open while written or read
+        long end;                   // bytes of whole, valid records
+        long records;
+
+        Segment(long id, Path path) {
+            this.id = id;
+            this.path = path;
+        }
+    }
+
+    private final Path dir;
+    private final long segmentBytes;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final ArrayDeque<Segment> segments = new ArrayDeque<>();   // last one is written
+    private final ByteBuffer readBuffer = ByteBuffer.allocate(MAX_RECORD + HEADER);
+    private final CRC32C crc = new CRC32C();
+    private long unapplied;
+    private boolean rollBeforeAppend;
+    private Segment readSegment;
+    private long readPos;
+    private Segment peekSegment;
+    private long peekPos;
+    private int peeked;
+
+    private Journal(Path dir, long segmentBytes, FileChannel lockChannel, FileLock lock) {
+        this.dir = dir;
+        this.segmentBytes = segmentBytes;
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+    }
+
+    /**
+     * Opens (creating it if need be) the journal in {@code dir}; what it already holds from an
+     * earlier run is {@link #unapplied()} and comes first in {@link #peek}.
+     *
+     * @throws IllegalStateException when another journal, in this process or another, has it open
+     */
+    public static Journal open(Path dir) throws IOException {
+        return open(dir, DEFAULT_SEGMENT_BYTES);
+    }
+
+    static Journal open(Path dir, long segmentBytes) throws IOException {
+        Files.createDirectories(dir);
+        FileChannel lockChannel = FileChannel.open(dir.resolve("journal.lock"),
+                StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock;
+        try {
+            lock = lockChannel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null;
+        }
+        if (lock == null) {
+            lockChannel.close();
+            throw new IllegalStateException("the journal in " + dir + " is in use by another proxy");
+        }
+        Journal j = new Journal(dir, segmentBytes, lockChannel, lock);
+        try {
+            j.recover();
+            return j;
+        } catch (IOException | RuntimeException e) {
+            j.close();
+            throw e;
+        }
+    }
+
+    /** Every outcome the segments in {@code dir} hold, read without taking the lock (tests, tools). */
+    public static List<Outcome> read(Path dir) throws IOException {
+        List<Outcome> all = new ArrayList<>();
+        ByteBuffer buffer = ByteBuffer.allocate(MAX_RECORD + HEADER);
+        for (Path p : segmentFiles(dir)) {
+            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+                scan(ch, buffer, new CRC32C(), all);
+            }
+        }
+        return all;
+    }
+
+    private void recover() throws IOException {
+        long lastId = 0;
+        for (Path p : segmentFiles(dir)) {
+            Segment s = new Segment(idOf(p), p);
+            lastId = s.id;
+            s.channel = FileChannel.open(p, StandardOpenOption.READ);
+            long size = s.channel.size();
+            long[] scanned = scan(s.channel, readBuffer, crc, null);
+            s.end = scanned[0];
+            s.records = scanned[1];
+            s.channel.close();
+            s.channel = null;
+            if (s.end < size) {
+                log.warn("journal segment {}: ignoring {} bytes after its last whole record at {} (a torn write)",
+                        p.getFileName(), size - s.end, s.end);
+            }
+            if (s.records == 0) {
+                Files.deleteIfExists(p);
+                continue;
+            }
+            segments.addLast(s);
+            unapplied += s.records;
+        }
+        if (unapplied > 0) {
+            log.info("journal in {} holds {} outcomes not known to be in the database; applying them", dir, unapplied);
+        }
+        startSegment(lastId + 1);
+        readSegment = segments.getFirst();
+        readPos = 0;
+    }
+
+    /**
+     * Reads whole, valid records from the start of {@code ch}, decoding them into {@code into}
+     * unless it is null; returns {end of the last valid record, records}.
+     */
+    private static long[] scan(FileChannel ch, ByteBuffer buffer, CRC32C crc, List<Outcome> into) throws IOException {
+        long size = ch.size();
+        long pos = 0;
+        long records = 0;
+        while (true) {
+            buffer.clear();
+            buffer.limit((int) Math.min(buffer.capacity(), size - pos));
+            readFully(ch, buffer, pos);
+            buffer.flip();
+            int consumed = 0;
+            while (true) {
+                int len = validRecordAt(buffer, crc);
+                if (len < 0) {
+                    break;
+                }
+                if (into != null) {
+                    into.add(decodeAt(buffer, len));
+                }
+                buffer.position(buffer.position() + HEADER + len);
+                consumed += HEADER + len;
+                records++;
+            }
+            pos += consumed;
+            // Nothing whole in a full buffer, or nothing more in the file: this is the end.
+            if (consumed == 0) {
+                return new long[] {pos, records};
+            }
+        }
+    }
+
+    /** The payload length of the whole, CRC-checked record at the buffer's position, else −1. */
+    private static int validRecordAt(ByteBuffer b, CRC32C crc) {
+        if (b.remaining() < HEADER) {
+            return -1;
+        }
+        int len = b.getInt(b.position());
+        if (len <= 0 || len > MAX_RECORD || b.remaining() - HEADER < len) {
+            return -1;
+        }
+        crc.reset();
+        crc.update(b.array(), b.arrayOffset() + b.position() + HEADER, len);
+        return (int) crc.getValue() == b.getInt(b.position() + 4) ? len : -1;
+    }
+
+    private static Outcome decodeAt(ByteBuffer b, int len) throws IOException {
+        try {
+            return JournalCodec.decode(ByteBuffer.wrap(b.array(), b.arrayOffset() + b.position() + HEADER, len).slice());
+        } catch (IllegalArgumentException e) {
+            // The CRC matched, so we wrote it: a newer version's journal, not a torn write.
+            throw new IOException("unreadable journal record: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public synchronized void append(List<Outcome> outcomes) throws IOException {
+        if (outcomes.isEmpty()) {
+            return;
+        }
+        Segment s = segments.getLast();
+        if (rollBeforeAppend || (s.end >= segmentBytes && s.end > 0)) {
+            s = startSegment(s.id + 1);
+        }
+        ByteBuffer batch = encode(outcomes);
+        try {
+            long pos = s.end;
+            while (batch.hasRemaining()) {
+                pos += s.channel.write(batch, pos);
+            }
+            // Group commit: one fdatasync makes the whole batch durable before anyone relies on it.
+            s.channel.force(false);
+        } catch (IOException e) {
+            // Whatever reached the file past s.end is never read by this process; a new segment
+            // keeps later appends clear of it (a restart applies it again, harmlessly, if whole).
+            rollBeforeAppend = true;
+            throw e;
+        }
+        s.end += batch.limit();
+        s.records += outcomes.size();
+        unapplied += outcomes.size();
+    }
+
+    private ByteBuffer encode(List<Outcome> outcomes) {
+        List<byte[]> payloads = new ArrayList<>(outcomes.size());
+        int total = 0;
+        for (Outcome o : outcomes) {
+            byte[] p = JournalCodec.encode(o);
+            if (p.length > MAX_RECORD) {
+                throw new IllegalArgumentException("an outcome of " + p.length + " bytes does not fit a journal record");
+            }
+            payloads.add(p);
+            total += HEADER + p.length;
+        }
+        ByteBuffer b = ByteBuffer.allocate(total);
+        for (byte[] p : payloads) {
+            crc.reset();
+            crc.update(p);
+            b.putInt(p.length).putInt((int) crc.getValue()).put(p);
+        }
+        return b.flip();
+    }
+
+    @Override
+    public synchronized List<Outcome> peek(int max) throws IOException {
+        List<Outcome> out = new ArrayList<>(Math.min(max, (int) Math.min(unapplied, Integer.MAX_VALUE)));
+        Segment s = readSegment;
+        long pos = readPos;
+        while (out.size() < max) {
+            if (pos >= s.end) {
+                Segment next = after(s);
+                if (next == null) {
+                    break;
+                }
+                if (s != segments.getLast()) {
+                    closeChannel(s);
+                }
+                s = next;
+                pos = 0;
+                continue;
+            }
+            FileChannel ch = channel(s);
+            readBuffer.clear();
+            readBuffer.limit((int) Math.min(readBuffer.capacity(), s.end - pos));
+            readFully(ch, readBuffer, pos);
+            readBuffer.flip();
+            while (out.size() < max) {
+                int len = validRecordAt(readBuffer, crc);
+                if (len < 0) {
+                    break;
+                }
+                out.add(decodeAt(readBuffer, len));
+                readBuffer.position(readBuffer.position() + HEADER + len);
+                pos += HEADER + len;
+            }
+            if (readBuffer.position() == 0) {
+                throw new IOException("journal segment " + s.path.getFileName() + " changed under us at " + pos);
+            }
+        }
+        peekSegment = s;
+        peekPos = pos;
+        peeked = out.size();
+        return out;
+    }
+
+    @Override
+    public synchronized void acknowledge() throws IOException {
+        if (peeked == 0) {
+            return;
+        }
+        readSegment = peekSegment;
+        readPos = peekPos;
+        unapplied -= peeked;
+        peeked = 0;
+        while (segments.getFirst() != readSegment) {
+            Segment done = segments.removeFirst();
+            closeChannel(done);
+            Files.deleteIfExists(done.path);
+        }
+        Segment written = segments.getLast();
+        if (unapplied == 0 && readSegment == written && written.end >= EMPTY_WHEN_APPLIED && !rollBeforeAppend) {
+            // Not forced: should the old records come back after a crash, applying them again is a no-op.
+            written.channel.truncate(0);
+            written.end = 0;
+            written.records = 0;
+            readPos = 0;
+        }
+    }
+
+    @Override
+    public synchronized long unapplied() {
+        return unapplied;
+    }
+
+    @Override
+    public boolean durable() {
+        return true;
+    }
+
+    /** Closes the files and the lock; a journal with nothing unapplied leaves no segment behind. */
+    @Override
+    public synchronized void close() {
+        boolean empty = unapplied == 0;
+        for (Segment s : segments) {
+            closeChannel(s);
+            if (empty) {
+                try {
+                    Files.deleteIfExists(s.path);
+                } catch (IOException e) {
+                    log.warn("could not delete the applied journal segment {}: {}", s.path, e.toString());
+                }
+            }
+        }
+        segments.clear();
+        try {
+            lock.release();
+        } catch (IOException e) {
+            log.warn("releasing the journal lock failed: {}", e.toString());
+        }
+        try {
+            lockChannel.close();
+        } catch (IOException e) {
+            log.warn("closing the journal lock failed: {}", e.toString());
+        }
+    }
+
+    private Segment startSegment(long id) throws IOException {
+        Segment s = new Segment(id, dir.resolve(String.format("%s%020d%s", PREFIX, id, SUFFIX)));
+        s.channel = FileChannel.open(s.path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        syncDirectory();
+        Segment previous = segments.peekLast();
+        if (previous != null && previous != readSegment) {
+            closeChannel(previous);
+        }
+        segments.addLast(s);
+        rollBeforeAppend = false;
+        return s;
+    }
+
+    /** A new file's name must survive a crash too, or its fsynced records are lost with it. */
+    private void syncDirectory() {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException e) {
+            log.debug("cannot fsync the journal directory {}: {}", dir, e.toString());
+        }
+    }
+
+    private Segment after(Segment s) {
+        boolean found = false;
+        for (Segment x : segments) {
+            if (found) {
+                return x;
+            }
+            found = x == s;
+        }
+        return null;
+    }
+
+    private FileChannel channel(Segment s) throws IOException {
+        if (s.channel == null) {
+            s.channel = FileChannel.open(s.path, StandardOpenOption.READ);
+        }
+        return s.channel;
+    }
+
+    private static void closeChannel(Segment s) {
+        if (s.channel != null) {
+            try {
+                s.channel.close();
+            } catch (IOException e) {
+                log.debug("closing journal segment {}: {}", s.path, e.toString());
+            }
+            s.channel = null;
+        }
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {
+        while (b.hasRemaining()) {
+            int n = ch.read(b, pos);
+            if (n < 0) {
+                break;
+            }
+            pos += n;
+        }
+    }
+
+    private static List<Path> segmentFiles(Path dir) throws IOException {
+        List<Path> files = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return files;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, PREFIX + "*" + SUFFIX)) {
+            ds.forEach(files::add);
+        }
+        files.sort((a, b) -> Long.compare(idOf(a), idOf(b)));
+        return files;
+    }
+
+    private static long idOf(Path p) {
+        String name = p.getFileName().toString();
+        return Long.parseLong(name.substring(PREFIX.length(), name.length() - SUFFIX.length()));
+    }
+}

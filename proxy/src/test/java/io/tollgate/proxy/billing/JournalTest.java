@@ -1,0 +1,208 @@
+package io.tollgate.proxy.billing;
+
+import io.tollgate.schema.BillingStore.Outcome;
+import io.tollgate.schema.RequestLogEntry;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.math.BigDecimal;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The journal on a real file system: order, exact round trips, torn tails, segments and the lock. */
+class JournalTest {
+
+    @TempDir
+    Path dir;
+
+    static Outcome outcome(int i) {
+        RequestLogEntry e = new RequestLogEntry("req_" + i, "acct_1", "key_1", "test-chat", "/v1/chat/completions",
+                200, null, 12, 3, 100L + i, 7L, new BigDecimal("0.000212000000"), "up_1",
+                Instant.ofEpochSecond(1_700_000_000L + i, 123_456_789));
+        return new Outcome("px_holder", new BigDecimal("0.000212000000"), e);
+    }
+
+    /** A refused request: no holder, a zero cost, most fields null, a multi-byte model name. */
+    static Outcome refused(int i) {
+        RequestLogEntry e = new RequestLogEntry("req_r" + i, null, null, "modèle-ü", "/v1/chat/completions",
+                503, "service_unavailable", 5, null, null, null, BigDecimal.ZERO, null, Instant.ofEpochSecond(1, 0));
+        return new Outcome(null, BigDecimal.ZERO, e);
+    }
+
+    private static List<Outcome> range(int from, int to) {
+        List<Outcome> l = new ArrayList<>();
+        for (int i = from; i < to; i++) {
+            l.add(i % 3 == 0 ? refused(i) : outcome(i));
+        }
+        return l;
+    }
+
+    private List<Path> segments() throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().endsWith(".journal")).sorted().toList();
+        }
+    }
+
+    @Test
+    void outcomesComeBackExactlyAndInOrder() throws IOException {
+        try (Journal j = Journal.open(dir)) {
+            j.append(range(0, 5));
+            j.append(range(5, 9));
+            assertThat(j.unapplied()).isEqualTo(9);
+            assertThat(j.peek(100)).isEqualTo(range(0, 9));
+            assertThat(j.peek(4)).isEqualTo(range(0, 4));
+            j.acknowledge();
+            assertThat(j.unapplied()).isEqualTo(5);
+            assertThat(j.peek(100)).isEqualTo(range(4, 9));
+        }
+    }
+
+    @Test
+    void whatWasNotAcknowledgedIsThereAfterAReopen() throws IOException {
+        try (Journal j = Journal.open(dir)) {
+            j.append(range(0, 10));
+            j.peek(3);
+            j.acknowledge();
+            j.peek(2);                                   // peeked, never acknowledged: the database did not take them
+        }
+        try (Journal j = Journal.open(dir)) {
+            // A restart cannot know what was applied within the segment: it offers all of it again.
+            assertThat(j.unapplied()).isEqualTo(10);
+            assertThat(j.peek(100)).isEqualTo(range(0, 10));
+            j.append(range(10, 12));
+            assertThat(j.peek(100)).isEqualTo(range(0, 12));
+        }
+        assertThat(Journal.read(dir)).isEqualTo(range(0, 12));
+    }
+
+    @Test
+    void aFullyAppliedJournalLeavesNothingBehind() throws IOException {
+        try (Journal j = Journal.open(dir)) {
+            j.append(range(0, 10));
+            assertThat(j.peek(100)).hasSize(10);
+            j.acknowledge();
+            assertThat(j.unapplied()).isZero();
+        }
+        assertThat(segments()).isEmpty();
+        try (Journal j = Journal.open(dir)) {
+            assertThat(j.unapplied()).isZero();
+            assertThat(j.peek(100)).isEmpty();
+        }
+    }
+
+    @Test
+    void aTornLastRecordIsIgnoredAtEveryCut() throws IOException {
+        try (Journal j = Journal.open(dir)) {
+            j.append(range(0, 3));
+            j.append(range(3, 4));
+        }
+        Path segment = segments().getFirst();
+        byte[] whole = Files.readAllBytes(segment);
+        int lastRecord = whole.length - (Journal.HEADER + JournalCodec.encode(range(3, 4).getFirst()).length);
+        for (int cut = lastRecord; cut < whole.length; cut++) {
+            Files.write(segment, java.util.Arrays.copyOf(whole, cut));
+            try (Journal j = Journal.open(dir)) {
+                assertThat(j.unapplied()).as("cut at %d", cut).isEqualTo(3);
+                assertThat(j.peek(100)).isEqualTo(range(0, 3));
+            }
+            // Each open starts a segment of its own; keep only the one under test.
+            for (Path p : segments()) {
+                if (!p.equals(segment)) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aCorruptedLastRecordIsIgnoredAndLaterAppendsAreKept() throws IOException {
+        try (Journal j = Journal.open(dir)) {
+            j.append(range(0, 4));
+        }
+        Path segment = segments().getFirst();
+        try (RandomAccessFile f = new RandomAccessFile(segment.toFile(), "rw")) {
+            long at = f.length() - 3;
+            f.seek(at);
+            int b = f.read();
+            f.seek(at);
+            f.write(b ^ 0x5a);                            // a payload byte: the CRC no longer matches
+        }
+        try (Journal j = Journal.open(dir)) {
+            assertThat(j.unapplied()).isEqualTo(3);
+            j.append(range(10, 12));                       // into a new segment, clear of the damage
+        }
+        List<Outcome> expected = new ArrayList<>(range(0, 3));
+        expected.addAll(range(10, 12));
+        assertThat(Journal.read(dir)).isEqualTo(expected);
+    }
+
+    @Test
+    void zerosAtTheEndAreATornWriteToo() throws IOException {
+        try (Journal j = Journal.open(dir)) {
+            j.append(range(0, 2));
+        }
+        Path segment = segments().getFirst();
+        try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+            ch.write(java.nio.ByteBuffer.allocate(4096));  // size grew, data never came
+        }
+        try (Journal j = Journal.open(dir)) {
+            assertThat(j.peek(100)).isEqualTo(range(0, 2));
+        }
+    }
+
+    @Test
+    void segmentsRollAndAreDeletedOnceApplied() throws IOException {
+        try (Journal j = Journal.open(dir, 1_000)) {
+            for (int i = 0; i < 40; i += 4) {
+                j.append(range(i, i + 4));
+            }
+            assertThat(segments().size()).isGreaterThan(3);
+            List<Outcome> seen = new ArrayList<>();
+            while (j.unapplied() > 0) {
+                List<Outcome> batch = j.peek(7);
+                seen.addAll(batch);
+                j.acknowledge();
+            }
+            assertThat(seen).isEqualTo(range(0, 40));
+            assertThat(segments()).hasSize(1);              // only the one being written
+            j.append(range(40, 41));
+            assertThat(j.peek(10)).isEqualTo(range(40, 41));
+        }
+    }
+
+    @Test
+    void theWrittenSegmentStartsOverOnceEverythingIsApplied() throws IOException {
+        try (Journal j = Journal.open(dir)) {
+            int written = 0;
+            while (Files.size(segments().getLast()) < Journal.EMPTY_WHEN_APPLIED) {
+                j.append(range(written, written + 500));
+                written += 500;
+            }
+            assertThat(j.peek(Integer.MAX_VALUE)).hasSize(written);
+            j.acknowledge();
+            assertThat(Files.size(segments().getLast())).isZero();
+            j.append(range(0, 2));
+            assertThat(j.peek(10)).isEqualTo(range(0, 2));
+        }
+    }
+
+    @Test
+    void oneProxyAtATime() throws IOException {
+        try (Journal j = Journal.open(dir)) {
+            assertThatThrownBy(() -> Journal.open(dir)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("in use");
+        }
+        Journal.open(dir).close();
+    }
+}
