@@ -8,6 +8,7 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.sql.Types;
 import java.util.HashSet;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -40,6 +41,11 @@ public final class BillingStore {
                                      latency_ms, ttfb_ms, input_tokens, output_tokens, credits, upstream_id, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (request_id) DO NOTHING""";
+
+    private static final String SPEND_ALL = """
+            SELECT tollgate_spend(r, h, k, c, e)
+              FROM unnest(?::text[], ?::text[], ?::text[], ?::numeric[], ?::text[]) WITH ORDINALITY AS t(r, h, k, c, e, n)
+             ORDER BY n""";
 
     private final DataSource dataSource;
 
@@ -114,17 +120,21 @@ public final class BillingStore {
     public void apply(List<Outcome> outcomes) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
-            try (PreparedStatement spend = c.prepareStatement("SELECT tollgate_spend(?, ?, ?, ?, ?)");
+            try (PreparedStatement spend = c.prepareStatement(SPEND_ALL);
                  PreparedStatement log = c.prepareStatement(INSERT_LOG)) {
+                List<String> requestIds = new ArrayList<>();
+                List<String> holders = new ArrayList<>();
+                List<String> keyIds = new ArrayList<>();
+                List<BigDecimal> costs = new ArrayList<>();
+                List<String> entryIds = new ArrayList<>();
                 for (Outcome o : outcomes) {
                     RequestLogEntry e = o.log();
                     if (o.spends()) {
-                        spend.setString(1, e.requestId());
-                        spend.setString(2, o.holder());
-                        spend.setString(3, e.keyId());
-                        spend.setBigDecimal(4, o.cost());
-                        spend.setString(5, Ids.newId("le"));
-                        spend.executeQuery().close();
+                        requestIds.add(e.requestId());
+                        holders.add(o.holder());
+                        keyIds.add(e.keyId());
+                        costs.add(o.cost());
+                        entryIds.add(Ids.newId("le"));
                     }
                     log.setString(1, e.requestId());
                     log.setString(2, e.accountId());
@@ -141,6 +151,16 @@ public final class BillingStore {
                     log.setString(13, e.upstreamId());
                     log.setTimestamp(14, Timestamp.from(e.createdAt()));
                     log.addBatch();
+                }
+                if (!requestIds.isEmpty()) {
+                    // Every spend of the batch in one round trip, in order: the function locks the
+                    // key, lease and account rows of each in turn.
+                    spend.setArray(1, c.createArrayOf("text", requestIds.toArray()));
+                    spend.setArray(2, c.createArrayOf("text", holders.toArray()));
+                    spend.setArray(3, c.createArrayOf("text", keyIds.toArray()));
+                    spend.setArray(4, c.createArrayOf("numeric", costs.toArray()));
+                    spend.setArray(5, c.createArrayOf("text", entryIds.toArray()));
+                    spend.executeQuery().close();
                 }
                 log.executeBatch();
                 c.commit();

@@ -44,6 +44,8 @@ public final class Database implements AutoCloseable {
             hikari.setPassword(config.password());
         }
         hikari.setMaximumPoolSize(config.maxPoolSize());
+        // Batched inserts (the request log) go as multi-row INSERTs: one statement per batch.
+        hikari.addDataSourceProperty("reWriteBatchedInserts", "true");
         hikari.setPoolName("tollgate-db");
         // Fail fast when the database is away: callers decide what to do, nobody waits 30 s.
         hikari.setConnectionTimeout(5_000);
