@@ -38,6 +38,8 @@ public final class Billing implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Billing.class);
     private static final int MAX_BATCH = 512;
+    /** How long the settling thread gathers outcomes after a commit before the next one. */
+    private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     private static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final long IDLE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
@@ -211,6 +213,7 @@ public final class Billing implements AutoCloseable {
      */
     private void applyLoop() {
         Backoff retry = new Backoff();
+        long lastApplied = System.nanoTime() - LINGER_NANOS;
         boolean stopSeen = false;
         boolean failedSinceStop = false;
         while (true) {
@@ -235,8 +238,14 @@ public final class Billing implements AutoCloseable {
                     }
                 }
                 long now = System.nanoTime();
-                if (unapplied == 0 || !retry.due(now)) {
-                    long wait = unapplied == 0 ? IDLE_POLL_NANOS : Math.min(retry.at - now, IDLE_POLL_NANOS);
+                // Gather a fuller batch for a moment after the last commit: every commit waits for
+                // the WAL to reach disk, and a settlement a few ms later is invisible to clients.
+                boolean gathering = !stopSeen && unapplied > 0 && unapplied < MAX_BATCH
+                        && now - lastApplied < LINGER_NANOS;
+                if (unapplied == 0 || gathering || !retry.due(now)) {
+                    long wait = unapplied == 0 ? IDLE_POLL_NANOS
+                            : gathering ? LINGER_NANOS - (now - lastApplied)
+                            : Math.min(retry.at - now, IDLE_POLL_NANOS);
                     synchronized (applySignal) {
                         if (journal.unapplied() == unapplied) {
                             TimeUnit.NANOSECONDS.timedWait(applySignal, wait);
@@ -245,6 +254,7 @@ public final class Billing implements AutoCloseable {
                     continue;
                 }
                 if (applyOldest()) {
+                    lastApplied = System.nanoTime();
                     retry.succeeded();
                 } else {
                     retry.failed(System.nanoTime());
