@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# JMH benchmarks of the proxy's hot-path pieces (key lookup, chat body inspection, SSE and usage
-# metering), with allocation per operation (-prof gc).
+# JMH benchmarks of the proxy's hot-path pieces (key lookup, rate-limit check, chat body inspection,
+# SSE and usage metering), with allocation per operation (-prof gc).
 #
 #   bench/jmh.sh                       # writes bench/results/<date>-<commit>-jmh.{txt,json}
 #   bench/jmh.sh --out /tmp/x          # writes /tmp/x.txt and /tmp/x.json

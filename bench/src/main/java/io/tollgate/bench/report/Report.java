@@ -104,8 +104,8 @@ public final class Report {
         } else {
             sb.append("Not run in this run (`--quick` or `--only`); `bench/jmh.sh` runs them alone.\n\n");
         }
-        sb.append("- TODO: the rate limiter's benchmark (one limiter call per request, allocation per call) comes with "
-                + "the limiter.\n\n");
+        sb.append("- `RateLimiterBenchmark` is the in-process limiter's call; the Redis limiter's cost is its round trip, "
+                + "measured by `RedisLimiterLatency` in the proxy's tests.\n\n");
         if (r.nginxConf != null) {
             sb.append("## nginx configuration\n\n```nginx\n").append(r.nginxConf).append("```\n");
         }
