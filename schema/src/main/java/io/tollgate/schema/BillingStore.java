@@ -42,7 +42,10 @@ public final class BillingStore {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (request_id) DO NOTHING""";
 
-    private static final String SPEND_ALL = "SELECT tollgate_spend_batch(?::text[], ?::text[], ?::text[], ?::numeric[], ?::text[])";
+    private static final String SPEND_ALL = """
+            SELECT tollgate_spend(r, h, k, c, e)
+              FROM unnest(?::text[], ?::text[], ?::text[], ?::numeric[], ?::text[]) WITH ORDINALITY AS t(r, h, k, c, e, n)
+             ORDER BY n""";
 
     private final DataSource dataSource;
 
@@ -150,8 +153,8 @@ public final class BillingStore {
                     log.addBatch();
                 }
                 if (!requestIds.isEmpty()) {
-                    // The whole batch in one set-based call: each key's rows move once, and the
-                    // ledger gets one row per request.
+                    // Every spend of the batch in one round trip, in order: the function locks the
+                    // key, lease and account rows of each in turn.
                     spend.setArray(1, c.createArrayOf("text", requestIds.toArray()));
                     spend.setArray(2, c.createArrayOf("text", holders.toArray()));
                     spend.setArray(3, c.createArrayOf("text", keyIds.toArray()));
