@@ -1,5 +1,6 @@
 package io.tollgate.proxy;
 
+import io.tollgate.proxy.mock.RawHttp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -25,7 +26,7 @@ final class ApiErrors {
         return assertError(r.statusCode(), r.body(), status, code, type);
     }
 
-    static JsonNode assertError(RawSocket.Response r, int status, String code, String type) {
+    static JsonNode assertError(RawHttp.Response r, int status, String code, String type) {
         assertThat(r.header("x-request-id")).as("X-Request-Id of a %d", status).isNotNull().startsWith("req_");
         assertThat(r.header("content-type")).startsWith("application/json");
         return assertError(r.status(), r.bodyUtf8(), status, code, type);

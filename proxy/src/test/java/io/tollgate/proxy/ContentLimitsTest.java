@@ -1,5 +1,6 @@
 package io.tollgate.proxy;
 
+import io.tollgate.proxy.mock.RawHttp;
 import io.tollgate.proxy.chat.ContentRules;
 import io.tollgate.proxy.mock.MockProvider;
 import io.tollgate.proxy.mock.NoLeaksExtension;
@@ -74,7 +75,7 @@ class ContentLimitsTest {
      * Sends {@code first} as one chunk, waits until the upstream has the request's head (the body is
      * on its way there), then sends the rest and reads the answer.
      */
-    private static RawSocket.Response sendInTwo(RawSocket s, String first, String rest) throws IOException {
+    private static RawHttp.Response sendInTwo(RawSocket s, String first, String rest) throws IOException {
         s.write(CHUNKED_HEAD + acct.key() + "\r\n\r\n");
         s.writeChunk(first.getBytes(StandardCharsets.UTF_8));
         await().atMost(Duration.ofSeconds(5)).until(() -> gw.mock.headsReceived() == 1);
@@ -89,7 +90,7 @@ class ContentLimitsTest {
         assertThat(gw.mock.requests()).isEmpty();
 
         // The rest of the refused body was read and dropped: the next request on this connection works.
-        RawSocket.Response next = s.write(RawSocket.chat(acct.key(), Gateway.chatBody(Gateway.MODEL, false))).readResponse();
+        RawHttp.Response next = s.write(RawSocket.chat(acct.key(), Gateway.chatBody(Gateway.MODEL, false))).readResponse();
         assertThat(next.status()).as(next.bodyUtf8()).isEqualTo(200);
         assertThat(gw.mock.requests()).hasSize(1);
         assertThat(gw.mock.requests().get(0).bodyUtf8()).contains("say hello to the gateway");
@@ -105,7 +106,7 @@ class ContentLimitsTest {
     void theTwoHundredFirstMessageIs400TooManyMessagesAndNeverReachesTheUpstream() throws Exception {
         try (RawSocket s = new RawSocket(gw.proxy.port())) {
             // 200 messages of 1 character stream upstream; the 201st element is refused as it starts.
-            RawSocket.Response r = sendInTwo(s, head() + (user("x") + ",").repeat(200), user("x") + "]}");
+            RawHttp.Response r = sendInTwo(s, head() + (user("x") + ",").repeat(200), user("x") + "]}");
 
             assertError(r, 400, "too_many_messages", INVALID_REQUEST);
             assertCutOffUpstreamAndConnectionReusable(s);
@@ -120,7 +121,7 @@ class ContentLimitsTest {
             String first = head() + messages(199);
             String rest = user(TEXT_320 + "b") + "]}";
 
-            RawSocket.Response r = sendInTwo(s, first, rest);
+            RawHttp.Response r = sendInTwo(s, first, rest);
 
             assertError(r, 400, "message_too_long", INVALID_REQUEST);
             assertCutOffUpstreamAndConnectionReusable(s);
@@ -169,7 +170,7 @@ class ContentLimitsTest {
     @Test
     void aContentRuleIsMatchedWhileTheBodyStreams() throws Exception {
         try (RawSocket s = new RawSocket(gw.proxy.port())) {
-            RawSocket.Response r = sendInTwo(s, head() + messages(3),
+            RawHttp.Response r = sendInTwo(s, head() + messages(3),
                     "{\"role\":\"tool\",\"tool_call_id\":\"c1\",\"content\":\"the password is open sesame\"}]}");
 
             assertError(r, 403, "content_filter", "permission_error");

@@ -1,5 +1,6 @@
 package io.tollgate.proxy;
 
+import io.tollgate.proxy.mock.RawHttp;
 import io.tollgate.proxy.mock.MockHeaders;
 import io.tollgate.proxy.mock.NoLeaksExtension;
 import io.tollgate.schema.ApiKey;
@@ -308,7 +309,7 @@ class ErrorsTest {
             s.write("POST /v1/chat/completions HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\n"
                     + "Authorization: Bearer " + acct.key() + "\r\nContent-Length: " + OVER_LIMIT + "\r\n\r\n");
 
-            RawSocket.Response r = s.readResponse();
+            RawHttp.Response r = s.readResponse();
 
             assertError(r, 413, "request_too_large", INVALID_REQUEST);
             assertThat(s.closedByPeer()).isTrue();
@@ -349,7 +350,7 @@ class ErrorsTest {
                 }
             });
 
-            RawSocket.Response r = s.readResponse();
+            RawHttp.Response r = s.readResponse();
 
             assertError(r, 413, "request_too_large", INVALID_REQUEST);
             assertThat(s.closedByPeer()).isTrue();
@@ -365,7 +366,7 @@ class ErrorsTest {
         try (RawSocket s = new RawSocket(gw.proxy.port())) {
             s.write(RawSocket.chat(acct.key(), chatBody(), "X-Padding: " + "a".repeat(20 * 1024)));
 
-            RawSocket.Response r = s.readResponse();
+            RawHttp.Response r = s.readResponse();
 
             assertError(r, 431, "headers_too_large", INVALID_REQUEST);
             assertThat(s.closedByPeer()).isTrue();
@@ -378,7 +379,7 @@ class ErrorsTest {
         try (RawSocket s = new RawSocket(tight.proxy.port())) {
             s.write("POST /v1/chat/completions HTTP/1.1\r\nHost: gateway\r\nContent-Ty");
 
-            RawSocket.Response r = s.readResponse();
+            RawHttp.Response r = s.readResponse();
 
             assertError(r, 408, "request_timeout", INVALID_REQUEST);
             assertThat(s.closedByPeer()).isTrue();
@@ -395,7 +396,7 @@ class ErrorsTest {
                     + "Content-Length: " + body.length() + "\r\nTransfer-Encoding: chunked\r\n\r\n"
                     + Integer.toHexString(body.length()) + "\r\n" + body + "\r\n0\r\n\r\n");
 
-            RawSocket.Response r = s.readResponse();
+            RawHttp.Response r = s.readResponse();
 
             assertError(r, 400, "invalid_request", INVALID_REQUEST);
             assertThat(s.closedByPeer()).isTrue();

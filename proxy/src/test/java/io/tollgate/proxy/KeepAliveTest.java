@@ -1,5 +1,6 @@
 package io.tollgate.proxy;
 
+import io.tollgate.proxy.mock.RawHttp;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tollgate.proxy.mock.NoLeaksExtension;
 import org.junit.jupiter.api.AfterAll;
@@ -40,7 +41,7 @@ class KeepAliveTest {
         return RawSocket.chat(key, Gateway.chatBody(Gateway.MODEL, false), "x-mock-tokens: " + tokens);
     }
 
-    private static long completionTokens(RawSocket.Response r) throws IOException {
+    private static long completionTokens(RawHttp.Response r) throws IOException {
         assertThat(r.status()).as(r.bodyUtf8()).isEqualTo(200);
         JsonNode usage = ApiErrors.JSON.readTree(r.body()).get("usage");
         return usage.get("completion_tokens").asLong();
@@ -49,8 +50,8 @@ class KeepAliveTest {
     @Test
     void twoRequestsOneAfterTheOtherShareTheConnection() throws Exception {
         try (RawSocket s = new RawSocket(gw.proxy.port())) {
-            RawSocket.Response first = s.write(chat(acct.key(), 3)).readResponse();
-            RawSocket.Response second = s.write(chat(acct.key(), 5)).readResponse();
+            RawHttp.Response first = s.write(chat(acct.key(), 3)).readResponse();
+            RawHttp.Response second = s.write(chat(acct.key(), 5)).readResponse();
 
             assertThat(completionTokens(first)).isEqualTo(3);
             assertThat(completionTokens(second)).isEqualTo(5);
@@ -73,7 +74,7 @@ class KeepAliveTest {
     @Test
     void aRefusedRequestsBodyIsDrainedAndTheConnectionStaysUsable() throws Exception {
         try (RawSocket s = new RawSocket(gw.proxy.port())) {
-            RawSocket.Response refused = s.write(chat("sk-not-a-key", 3)).readResponse();
+            RawHttp.Response refused = s.write(chat("sk-not-a-key", 3)).readResponse();
             assertError(refused, 401, "invalid_api_key", "authentication_error");
             assertThat(refused.header("connection")).isNull();
 
@@ -109,7 +110,7 @@ class KeepAliveTest {
             String refused = RawSocket.chat("sk-not-a-key", body, "Expect: 100-continue");
             s.write(refused.substring(0, refused.length() - body.length()));
 
-            RawSocket.Response r = s.readResponse();
+            RawHttp.Response r = s.readResponse();
 
             assertError(r, 401, "invalid_api_key", "authentication_error");
             assertThat(r.header("connection")).isEqualToIgnoringCase("close");
@@ -151,7 +152,7 @@ class KeepAliveTest {
             String stream = RawSocket.chat(acct.key(), Gateway.chatBody(Gateway.MODEL, true), "x-mock-tokens: 3");
             s.write(stream + chat(acct.key(), 5));
 
-            RawSocket.Response streamed = s.readResponse();
+            RawHttp.Response streamed = s.readResponse();
             assertThat(streamed.status()).isEqualTo(200);
             assertThat(streamed.bodyUtf8()).endsWith("data: [DONE]\n\n");
             assertThat(completionTokens(s.readResponse())).isEqualTo(5);

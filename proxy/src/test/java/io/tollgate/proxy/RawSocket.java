@@ -1,30 +1,16 @@
 package io.tollgate.proxy;
 
-import java.io.ByteArrayOutputStream;
-import java.io.EOFException;
+import io.tollgate.proxy.mock.RawHttp;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
-import java.util.Locale;
-import java.util.Map;
 
 /** HTTP/1.1 over a plain socket, for what java.net.http hides: framing, pipelining, half-sent heads. */
 final class RawSocket implements AutoCloseable {
-
-    record Response(int status, Map<String, String> headers, byte[] body) {
-
-        String bodyUtf8() {
-            return new String(body, StandardCharsets.UTF_8);
-        }
-
-        String header(String name) {
-            return headers.get(name.toLowerCase(Locale.ROOT));
-        }
-    }
 
     private final Socket socket;
     private final InputStream in;
@@ -77,30 +63,8 @@ final class RawSocket implements AutoCloseable {
     }
 
     /** One whole response, framed by Content-Length or chunked encoding. */
-    Response readResponse() throws IOException {
-        String statusLine = readLine();
-        int status = Integer.parseInt(statusLine.split(" ", 3)[1]);
-        Map<String, String> headers = new LinkedHashMap<>();
-        for (String line = readLine(); !line.isEmpty(); line = readLine()) {
-            int colon = line.indexOf(':');
-            headers.put(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), line.substring(colon + 1).trim());
-        }
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
-        if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
-            for (int size = Integer.parseInt(readLine().trim(), 16); size > 0; size = Integer.parseInt(readLine().trim(), 16)) {
-                body.write(in.readNBytes(size));
-                readLine();
-            }
-            readLine();
-        } else {
-            int length = Integer.parseInt(headers.getOrDefault("content-length", "0"));
-            byte[] bytes = in.readNBytes(length);
-            if (bytes.length < length) {
-                throw new EOFException("body ended after " + bytes.length + " of " + length + " bytes");
-            }
-            body.write(bytes);
-        }
-        return new Response(status, headers, body.toByteArray());
+    RawHttp.Response readResponse() throws IOException {
+        return RawHttp.readResponse(in);
     }
 
     /**
@@ -116,17 +80,6 @@ final class RawSocket implements AutoCloseable {
         }
     }
 
-    private String readLine() throws IOException {
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        for (int b = in.read(); b != '\n'; b = in.read()) {
-            if (b < 0) {
-                throw new EOFException("connection closed mid-line: " + line);
-            }
-            line.write(b);
-        }
-        String s = line.toString(StandardCharsets.ISO_8859_1);
-        return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
-    }
 
     @Override
     public void close() throws IOException {

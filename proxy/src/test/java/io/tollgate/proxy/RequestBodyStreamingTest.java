@@ -1,5 +1,6 @@
 package io.tollgate.proxy;
 
+import io.tollgate.proxy.mock.RawHttp;
 import io.tollgate.proxy.mock.MockProvider;
 import io.tollgate.proxy.mock.NoLeaksExtension;
 import org.junit.jupiter.api.AfterAll;
@@ -55,7 +56,7 @@ class RequestBodyStreamingTest {
                 s.writeChunk(Arrays.copyOfRange(body, off, Math.min(body.length, off + chunk)));
             }
             s.writeChunk(new byte[0]);
-            RawSocket.Response r = s.readResponse();
+            RawHttp.Response r = s.readResponse();
             assertThat(r.status()).as(r.bodyUtf8()).isEqualTo(200);
         }
         assertThat(gw.mock.requests()).hasSize(1);

@@ -13,12 +13,16 @@ import java.util.Locale;
 import java.util.Map;
 
 /** HTTP/1.1 over a plain socket, for what java.net.http hides: framing, keep-alive, broken answers. */
-final class RawHttp implements AutoCloseable {
+public final class RawHttp implements AutoCloseable {
 
-    record Response(int status, Map<String, String> headers, byte[] body) {
+    public record Response(int status, Map<String, String> headers, byte[] body) {
 
-        String bodyUtf8() {
+        public String bodyUtf8() {
             return new String(body, StandardCharsets.UTF_8);
+        }
+
+        public String header(String name) {
+            return headers.get(name.toLowerCase(Locale.ROOT));
         }
     }
 
@@ -59,20 +63,25 @@ final class RawHttp implements AutoCloseable {
 
     /** One whole response, framed by Content-Length or chunked encoding. */
     Response readResponse() throws IOException {
-        String statusLine = readLine();
+        return readResponse(in);
+    }
+
+    /** One whole response from {@code in}, framed by Content-Length or chunked encoding. */
+    public static Response readResponse(InputStream in) throws IOException {
+        String statusLine = readLine(in);
         int status = Integer.parseInt(statusLine.split(" ", 3)[1]);
         Map<String, String> headers = new LinkedHashMap<>();
-        for (String line = readLine(); !line.isEmpty(); line = readLine()) {
+        for (String line = readLine(in); !line.isEmpty(); line = readLine(in)) {
             int colon = line.indexOf(':');
             headers.put(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), line.substring(colon + 1).trim());
         }
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
-            for (int size = Integer.parseInt(readLine().trim(), 16); size > 0; size = Integer.parseInt(readLine().trim(), 16)) {
+            for (int size = Integer.parseInt(readLine(in).trim(), 16); size > 0; size = Integer.parseInt(readLine(in).trim(), 16)) {
                 body.write(in.readNBytes(size));
-                readLine();
+                readLine(in);
             }
-            readLine();
+            readLine(in);
         } else {
             int length = Integer.parseInt(headers.getOrDefault("content-length", "0"));
             byte[] bytes = in.readNBytes(length);
@@ -93,7 +102,7 @@ final class RawHttp implements AutoCloseable {
         return in.read();
     }
 
-    private String readLine() throws IOException {
+    private static String readLine(InputStream in) throws IOException {
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         for (int b = in.read(); b != '\n'; b = in.read()) {
             if (b < 0) {
