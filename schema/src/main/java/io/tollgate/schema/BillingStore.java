@@ -42,10 +42,7 @@ public final class BillingStore {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (request_id) DO NOTHING""";
 
-    private static final String SPEND_ALL = """
-            SELECT tollgate_spend(r, h, k, c, e)
-              FROM unnest(?::text[], ?::text[], ?::text[], ?::numeric[], ?::text[]) WITH ORDINALITY AS t(r, h, k, c, e, n)
-             ORDER BY n""";
+    private static final String SPEND_ALL = "SELECT tollgate_spend_batch(?::text[], ?::text[], ?::text[], ?::numeric[], ?::text[])";
 
     private final DataSource dataSource;
 
@@ -153,8 +150,8 @@ public final class BillingStore {
                     log.addBatch();
                 }
                 if (!requestIds.isEmpty()) {
-                    // Every spend of the batch in one round trip, in order: the function locks the
-                    // key, lease and account rows of each in turn.
+                    // Every spend of the batch in one round trip: each key's lease, key and account
+                    // rows move once by the key's total, and each request gets its ledger entry.
                     spend.setArray(1, c.createArrayOf("text", requestIds.toArray()));
                     spend.setArray(2, c.createArrayOf("text", holders.toArray()));
                     spend.setArray(3, c.createArrayOf("text", keyIds.toArray()));
