@@ -2,6 +2,8 @@ package io.tollgate.bench;
 
 import io.tollgate.proxy.ProxyConfig;
 import io.tollgate.proxy.ProxyServer;
+import io.tollgate.proxy.chat.ContentRules;
+import io.tollgate.proxy.limit.LimiterConfig;
 import io.tollgate.schema.Account;
 import io.tollgate.schema.AccountStore;
 import io.tollgate.schema.Database;
@@ -18,7 +20,16 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.reflect.RecordComponent;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -34,12 +45,13 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Tollgate as the benchmark's contender, every feature on: a fresh database of its own on the
  * local PostgreSQL, migrated and seeded with one funded account, one key, an {@code openai}
- * upstream pointing at the mock upstream process and one priced model; then the real
- * {@link ProxyServer} until killed. The database is dropped on exit (SIGTERM / Ctrl-C).
+ * upstream pointing at the mock upstream process and one priced model; the rate limit in Redis,
+ * the billing journal on disk, message limits and content rules; then the real
+ * {@link ProxyServer} until killed. The database and the journal are dropped on exit (SIGTERM / Ctrl-C).
  *
  * <p>Prints one line the harness waits for, then a stats line every second:
  * <pre>
- * tollgate-bench-server ready port=41234 key=sk-tg-… model=bench-chat database=tg_bench_… pid=1234
+ * tollgate-bench-server ready port=41234 key=sk-tg-… model=bench-chat database=tg_bench_… pid=1234 features=…
  * tollgate-bench-server stats pending_outcomes=0
  * </pre>
  */
@@ -57,6 +69,13 @@ public final class TollgateBenchServer implements Callable<Integer> {
     /** Far beyond what any run can spend or ask for. */
     static final BigDecimal CREDITS = new BigDecimal("1000000000000");
     static final RateLimits UNLIMITED = new RateLimits(100_000_000, 100_000_000, 100_000_000);
+    /**
+     * What a relay site filters: a few banned phrases and two patterns (a card number, a secret
+     * key pasted into a prompt). None matches the bench's bodies, so every request pays the scan.
+     */
+    static final ContentRules CONTENT_RULES = ContentRules.of(
+            List.of("ignore all previous instructions", "build a bomb", "credit card dump"),
+            List.of("\\b(?:\\d[ -]?){13,16}\\b", "sk-[A-Za-z0-9]{32,}"));
 
     @Option(names = "--upstream", required = true,
             description = "base URL of the mock upstream, with its version path (http://127.0.0.1:9999/v1)")
@@ -73,6 +92,13 @@ public final class TollgateBenchServer implements Callable<Integer> {
 
     @Option(names = "--pool-size", description = "database connections, as database.pool_size (default: ${DEFAULT-VALUE})")
     int poolSize = 10;
+
+    @Option(names = "--redis", description = "Redis URL of the rate limit, or none for the in-process limiter "
+            + "(default: $TOLLGATE_BENCH_REDIS or ${DEFAULT-VALUE} when it answers, else none)")
+    String redisUrl = System.getenv().getOrDefault("TOLLGATE_BENCH_REDIS", "redis://127.0.0.1:6379");
+
+    @Option(names = "--no-journal", description = "keep outcomes in memory instead of the on-disk billing journal")
+    boolean noJournal;
 
     @Option(names = "--pg", description = "JDBC URL of a database on the server to create the bench database on "
             + "(default: $TOLLGATE_BENCH_PG or ${DEFAULT-VALUE})")
@@ -112,11 +138,26 @@ public final class TollgateBenchServer implements Callable<Integer> {
         database.set(Database.open(new Database.Config(databaseUrl(adminUrl, name), null, null, poolSize)));
         database.get().migrate();
         String key = seed(database.get(), upstreamUrl);
-        proxy.set(ProxyServer.start(withIoThreads(ProxyConfig.defaults().withHostPort(host, port), ioThreads),
-                database.get()));
+        ProxyConfig config = withIoThreads(ProxyConfig.defaults().withHostPort(host, port), ioThreads)
+                .withContentRules(CONTENT_RULES);
+        List<String> features = new java.util.ArrayList<>(List.of("key-check", "credit-leases", "settlement", "request-log",
+                "message-limits", "content-rules"));
+        if (!noJournal) {
+            Path journal = journalDir(name);
+            config = config.withBilling(config.billing().withJournalDir(journal));
+            features.add("journal");
+        }
+        LimiterConfig limits = LimiterConfig.defaults();
+        if (!redisUrl.equals("none") && answers(redisUrl)) {
+            limits = limits.withRedisUrl(redisUrl);
+            features.add("redis-rate-limit");
+        } else {
+            features.add("in-process-rate-limit");
+        }
+        proxy.set(ProxyServer.start(config, limits, database.get()));
 
-        System.out.printf("tollgate-bench-server ready port=%d key=%s model=%s database=%s pid=%d%n",
-                proxy.get().port(), key, MODEL, name, ProcessHandle.current().pid());
+        System.out.printf("tollgate-bench-server ready port=%d key=%s model=%s database=%s pid=%d features=%s%n",
+                proxy.get().port(), key, MODEL, name, ProcessHandle.current().pid(), String.join(",", features));
         System.out.flush();
         // The harness reads this to let settlement catch up between measurements.
         while (!stopped.await(1, TimeUnit.SECONDS)) {
@@ -124,6 +165,36 @@ public final class TollgateBenchServer implements Callable<Integer> {
             System.out.flush();
         }
         return 0;
+    }
+
+    /** A fresh journal directory, deleted when this JVM exits. */
+    private static Path journalDir(String name) {
+        try {
+            Path dir = Files.createTempDirectory(name + "-journal-");
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir), "tollgate-bench-journal-cleanup"));
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // a temp directory left behind is harmless
+        }
+    }
+
+    /** Whether something listens at the URL's host and port (the limiter itself reports Redis errors). */
+    private static boolean answers(String url) {
+        URI uri = URI.create(url);
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(uri.getHost(), uri.getPort() < 0 ? 6379 : uri.getPort()), 1000);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** One account with plenty of credits, one key of it, the upstream and the model; returns the key. */

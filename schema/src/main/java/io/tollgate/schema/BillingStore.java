@@ -6,7 +6,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Timestamp;
-import java.sql.Types;
 import java.util.HashSet;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,11 +35,20 @@ public final class BillingStore {
     public record Lease(Reserve result, BigDecimal total) {
     }
 
+    /**
+     * The batch's request-log rows in one statement. The rows that were not there yet come back:
+     * only their requests are spent, since a request's settlement and its log row are always
+     * written in the same transaction. The conflict check is the primary key's own, so no plan
+     * can turn it into a scan of the whole log.
+     */
     private static final String INSERT_LOG = """
             INSERT INTO request_log (request_id, account_id, key_id, model, endpoint, status, error_code,
                                      latency_ms, ttfb_ms, input_tokens, output_tokens, credits, upstream_id, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (request_id) DO NOTHING""";
+            SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::integer[], ?::text[],
+                                 ?::integer[], ?::integer[], ?::bigint[], ?::bigint[], ?::numeric[], ?::text[],
+                                 ?::timestamptz[])
+            ON CONFLICT (request_id) DO NOTHING
+            RETURNING request_id""";
 
     private static final String SPEND_ALL = "SELECT tollgate_spend_batch(?::text[], ?::text[], ?::text[], ?::numeric[], ?::text[])";
 
@@ -115,39 +123,57 @@ public final class BillingStore {
 
     /** Applies a batch of outcomes in one transaction; replaying a batch changes nothing. */
     public void apply(List<Outcome> outcomes) throws SQLException {
+        if (outcomes.isEmpty()) {
+            return;
+        }
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
-            try (PreparedStatement spend = c.prepareStatement(SPEND_ALL);
-                 PreparedStatement log = c.prepareStatement(INSERT_LOG)) {
+            try (PreparedStatement log = c.prepareStatement(INSERT_LOG);
+                 PreparedStatement spend = c.prepareStatement(SPEND_ALL)) {
+                int n = outcomes.size();
+                Object[][] columns = new Object[14][n];
+                for (int i = 0; i < n; i++) {
+                    RequestLogEntry e = outcomes.get(i).log();
+                    columns[0][i] = e.requestId();
+                    columns[1][i] = e.accountId();
+                    columns[2][i] = e.keyId();
+                    columns[3][i] = e.model();
+                    columns[4][i] = e.endpoint();
+                    columns[5][i] = e.status();
+                    columns[6][i] = e.errorCode();
+                    columns[7][i] = e.latencyMs();
+                    columns[8][i] = e.ttfbMs();
+                    columns[9][i] = e.inputTokens();
+                    columns[10][i] = e.outputTokens();
+                    columns[11][i] = e.credits() == null ? BigDecimal.ZERO : e.credits();
+                    columns[12][i] = e.upstreamId();
+                    columns[13][i] = Timestamp.from(e.createdAt());
+                }
+                String[] types = {"text", "text", "text", "text", "text", "int4", "text", "int4", "int4", "int8", "int8",
+                        "numeric", "text", "timestamptz"};
+                for (int col = 0; col < columns.length; col++) {
+                    log.setArray(col + 1, c.createArrayOf(types[col], columns[col]));
+                }
+                Set<String> logged = new HashSet<>();
+                try (var rs = log.executeQuery()) {
+                    while (rs.next()) {
+                        logged.add(rs.getString(1));
+                    }
+                }
+
                 List<String> requestIds = new ArrayList<>();
                 List<String> holders = new ArrayList<>();
                 List<String> keyIds = new ArrayList<>();
                 List<BigDecimal> costs = new ArrayList<>();
                 List<String> entryIds = new ArrayList<>();
                 for (Outcome o : outcomes) {
-                    RequestLogEntry e = o.log();
-                    if (o.spends()) {
-                        requestIds.add(e.requestId());
+                    if (o.spends() && logged.contains(o.log().requestId())) {
+                        requestIds.add(o.log().requestId());
                         holders.add(o.holder());
-                        keyIds.add(e.keyId());
+                        keyIds.add(o.log().keyId());
                         costs.add(o.cost());
                         entryIds.add(Ids.newId("le"));
                     }
-                    log.setString(1, e.requestId());
-                    log.setString(2, e.accountId());
-                    log.setString(3, e.keyId());
-                    log.setString(4, e.model());
-                    log.setString(5, e.endpoint());
-                    log.setInt(6, e.status());
-                    log.setString(7, e.errorCode());
-                    setInt(log, 8, e.latencyMs());
-                    setInt(log, 9, e.ttfbMs());
-                    setLong(log, 10, e.inputTokens());
-                    setLong(log, 11, e.outputTokens());
-                    log.setBigDecimal(12, e.credits() == null ? BigDecimal.ZERO : e.credits());
-                    log.setString(13, e.upstreamId());
-                    log.setTimestamp(14, Timestamp.from(e.createdAt()));
-                    log.addBatch();
                 }
                 if (!requestIds.isEmpty()) {
                     // Every spend of the batch in one round trip: each key's lease, key and account
@@ -159,28 +185,11 @@ public final class BillingStore {
                     spend.setArray(5, c.createArrayOf("text", entryIds.toArray()));
                     spend.executeQuery().close();
                 }
-                log.executeBatch();
                 c.commit();
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;
             }
-        }
-    }
-
-    private static void setInt(PreparedStatement ps, int i, Integer v) throws SQLException {
-        if (v == null) {
-            ps.setNull(i, Types.INTEGER);
-        } else {
-            ps.setInt(i, v);
-        }
-    }
-
-    private static void setLong(PreparedStatement ps, int i, Long v) throws SQLException {
-        if (v == null) {
-            ps.setNull(i, Types.BIGINT);
-        } else {
-            ps.setLong(i, v);
         }
     }
 }

@@ -62,7 +62,8 @@ public final class Report {
         sb.append("# Tollgate benchmark ").append(name).append("\n\n");
         sb.append("Contenders measured in turn against one mock upstream process: `direct` (the client straight to the mock, "
                 + "the floor), `nginx` (a plain keep-alive reverse proxy) and `tollgate` (every feature on: key check, credit "
-                + "reservation and settlement on PostgreSQL, request log). Produced by `").append(r.command).append("`; the load "
+                + "reservation and settlement on PostgreSQL, request log, billing journal on disk, rate limit in Redis, message "
+                + "limits and content rules; the list it ran with is under Machine). Produced by `").append(r.command).append("`; the load "
                 + "scenarios took ").append(String.format(Locale.ROOT, "%.1f", r.minutes)).append(" minutes");
         if (s != null && s.quick()) {
             sb.append(" in **quick mode** (short runs: a smoke test, not a measurement)");

@@ -97,6 +97,7 @@ public final class Suite implements AutoCloseable {
         }
         try {
             tollgate = TollgateProcess.start(launch, mock.baseUrl(), adminPg, dir);
+            results.machine.put("Tollgate features", String.join(", ", tollgate.features()));
             log("tollgate on port " + tollgate.port() + " (database " + tollgate.database() + ")");
         } catch (IOException | RuntimeException e) {
             tollgate = null;

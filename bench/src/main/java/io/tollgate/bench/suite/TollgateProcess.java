@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
 final class TollgateProcess implements Contender {
 
     private static final Pattern READY = Pattern.compile(
-            "ready port=(\\d+) key=(\\S+) model=(\\S+) database=(\\S+) pid=(\\d+)");
+            "ready port=(\\d+) key=(\\S+) model=(\\S+) database=(\\S+) pid=(\\d+)(?: features=(\\S+))?");
     private static final Pattern PENDING = Pattern.compile("stats pending_outcomes=(\\d+)");
 
     private final Child child;
@@ -26,9 +26,10 @@ final class TollgateProcess implements Contender {
     private final AtomicLong pending;
     private final AtomicLong maxPending;
     private final List<String> jvmOptions;
+    private final List<String> features;
 
     private TollgateProcess(Child child, int port, String key, String database, AtomicLong pending,
-                            AtomicLong maxPending, List<String> jvmOptions) {
+                            AtomicLong maxPending, List<String> jvmOptions, List<String> features) {
         this.child = child;
         this.port = port;
         this.key = key;
@@ -36,6 +37,7 @@ final class TollgateProcess implements Contender {
         this.pending = pending;
         this.maxPending = maxPending;
         this.jvmOptions = jvmOptions;
+        this.features = features;
     }
 
     static TollgateProcess start(Launch launch, String upstreamBaseUrl, String adminPg, Path dir) throws IOException {
@@ -65,7 +67,7 @@ final class TollgateProcess implements Contender {
         try {
             Matcher m = ready.get(120, TimeUnit.SECONDS);
             return new TollgateProcess(child, Integer.parseInt(m.group(1)), m.group(2), m.group(4), pending, maxPending,
-                    options);
+                    options, m.group(6) == null ? List.of() : List.of(m.group(6).split(",")));
         } catch (Exception e) {
             child.stop(Duration.ofSeconds(20));
             throw new IllegalStateException("Tollgate did not start (log " + child.log() + "):\n" + child.tail(), e);
@@ -89,6 +91,11 @@ final class TollgateProcess implements Contender {
 
     String database() {
         return database;
+    }
+
+    /** What the server turned on, as it printed it: key-check, settlement, journal, redis-rate-limit, … */
+    List<String> features() {
+        return features;
     }
 
     List<String> jvmOptions() {
