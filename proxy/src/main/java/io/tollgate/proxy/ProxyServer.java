@@ -89,7 +89,7 @@ public final class ProxyServer implements AutoCloseable {
         Limiters limiters = null;
         DnsAddressResolverGroup resolver = null;
         try {
-            limiters = Limiters.create(limits);
+            limiters = Limiters.create(limits, group);
             mock = MockProvider.start(group, "127.0.0.1", 0, MockProvider.Options.defaults());
             InetSocketAddress mockAddress = mock.address();
 
@@ -184,9 +184,9 @@ public final class ProxyServer implements AutoCloseable {
         server.close().syncUninterruptibly();
         sync.close();
         mock.close();
+        limiters.close();                            // its Redis connection may live on the group's loops
         group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
         billing.close();
-        limiters.close();
         resolver.close();
     }
 }

@@ -1,5 +1,6 @@
 package io.tollgate.proxy.limit;
 
+import io.netty.channel.EventLoopGroup;
 import io.tollgate.schema.RateLimits;
 
 /**
@@ -25,10 +26,18 @@ public final class Limiters implements AutoCloseable {
      * is not up yet it keeps trying in the background and the failure policy answers meanwhile.
      */
     public static Limiters create(LimiterConfig config) {
+        return create(config, null);
+    }
+
+    /**
+     * The same, with the Redis connection on one of {@code loops} (the proxy's own event loops,
+     * when Lettuce uses the same transport) instead of on threads of Lettuce's.
+     */
+    public static Limiters create(LimiterConfig config, EventLoopGroup loops) {
         if (config.redisUrl() == null) {
             return new Limiters(config, new InProcessRateLimiter(), new InProcessConcurrencySlots(), null);
         }
-        RedisLink link = RedisLink.open(config.redisUrl(), config.timeout());
+        RedisLink link = RedisLink.open(config.redisUrl(), config.timeout(), loops);
         return new Limiters(config,
                 new RedisRateLimiter(link, config.failurePolicy()),
                 new RedisConcurrencySlots(link, config.failurePolicy()),

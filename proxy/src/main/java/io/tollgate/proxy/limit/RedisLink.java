@@ -22,6 +22,8 @@ import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.event.Event;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
+import io.lettuce.core.resource.Transports;
+import io.netty.channel.EventLoopGroup;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,14 +65,17 @@ final class RedisLink implements AutoCloseable {
     private volatile RedisClusterAsyncCommands<String, String> commands;
     private volatile boolean closed;
 
-    private RedisLink(String url, Duration timeout) {
+    private RedisLink(String url, Duration timeout, EventLoopGroup loops) {
         this.url = url;
         this.timeout = timeout;
         this.uris = parse(url);
         this.health = new RedisHealth(redacted(url), FAILURES_TO_OPEN, RETRY_INTERVAL);
-        this.resources = ClientResources.builder()
-                .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
-                .build();
+        ClientResources.Builder builder = ClientResources.builder()
+                .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS));
+        if (loops != null && Transports.eventLoopGroupClass().isInstance(loops)) {
+            builder.eventLoopGroupProvider(new SharedEventLoops(loops));
+        }
+        this.resources = builder.build();
         SocketOptions socket = SocketOptions.builder().connectTimeout(CONNECT_TIMEOUT).keepAlive(true).build();
         TimeoutOptions timeouts = TimeoutOptions.enabled(timeout);
         if (isCluster(url)) {
@@ -107,7 +112,12 @@ final class RedisLink implements AutoCloseable {
      * background, so a proxy can start before its Redis.
      */
     static RedisLink open(String url, Duration timeout) {
-        RedisLink link = new RedisLink(url, timeout);
+        return open(url, timeout, null);
+    }
+
+    /** The same, on {@code loops} when Lettuce's transport can use them (see {@link SharedEventLoops}). */
+    static RedisLink open(String url, Duration timeout, EventLoopGroup loops) {
+        RedisLink link = new RedisLink(url, timeout, loops);
         CompletableFuture<Void> first = link.connect();
         try {
             first.get(CONNECT_TIMEOUT.toMillis() + 500, TimeUnit.MILLISECONDS);
