@@ -115,7 +115,7 @@ public final class ConfigLoader {
         ProxySettings pd = ProxySettings.DEFAULTS;
         Section p = top.section("proxy");
         p.allow("host", "port", "max_body_bytes", "connect_timeout_ms", "first_byte_timeout_ms", "idle_timeout_ms",
-                "max_messages", "max_message_chars", "content_rules");
+                "max_messages", "max_message_chars", "content_rules", "max_attempts");
         ProxySettings proxy = new ProxySettings(
                 p.string("host", pd.host()),
                 envPort(env, PROXY_PORT, p.port("port", pd.port())),
@@ -125,7 +125,8 @@ public final class ConfigLoader {
                 p.millis("idle_timeout_ms", pd.idleTimeout()),
                 p.positiveInteger("max_messages", pd.maxMessages()),
                 p.positiveInteger("max_message_chars", pd.maxMessageChars()),
-                contentRules(p.section("content_rules")));
+                contentRules(p.section("content_rules")),
+                p.positiveInteger("max_attempts", pd.maxAttempts()));
 
         AdminSettings ad = AdminSettings.DEFAULTS;
         Section a = top.section("admin");

@@ -282,6 +282,8 @@ public record TollgateConfig(
      *                        ({@code proxy.max_message_chars}, default 64,000)
      * @param contentRules    keywords and expressions that refuse a chat request with 403
      *                        ({@code proxy.content_rules}, default none)
+     * @param maxAttempts     upstreams one request may try when the ones before failed without
+     *                        answering ({@code proxy.max_attempts}, default 3; 1 turns failover off)
      */
     public record ProxySettings(
             String host,
@@ -292,7 +294,8 @@ public record TollgateConfig(
             Duration idleTimeout,
             int maxMessages,
             int maxMessageChars,
-            ContentRuleSettings contentRules) {
+            ContentRuleSettings contentRules,
+            int maxAttempts) {
 
         public static final int DEFAULT_PORT = 8080;
         public static final ProxySettings DEFAULTS = from(ProxyConfig.defaults().withHostPort("0.0.0.0", DEFAULT_PORT));
@@ -306,6 +309,7 @@ public record TollgateConfig(
             requirePositive(maxMessages, "proxy max_messages");
             requirePositive(maxMessageChars, "proxy max_message_chars");
             Objects.requireNonNull(contentRules, "proxy content_rules");
+            requirePositive(maxAttempts, "proxy max_attempts");
         }
 
         /** With the default message limits and no content rules. */
@@ -315,6 +319,14 @@ public record TollgateConfig(
                     ContentLimits.DEFAULT_MAX_MESSAGES, ContentLimits.DEFAULT_MAX_MESSAGE_CHARS, ContentRuleSettings.NONE);
         }
 
+        /** With the default number of upstream attempts. */
+        public ProxySettings(String host, int port, int maxBodyBytes, Duration connectTimeout,
+                             Duration firstByteTimeout, Duration idleTimeout, int maxMessages, int maxMessageChars,
+                             ContentRuleSettings contentRules) {
+            this(host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxMessages, maxMessageChars,
+                    contentRules, ProxyConfig.DEFAULT_MAX_UPSTREAM_ATTEMPTS);
+        }
+
         static ProxySettings from(ProxyConfig c) {
             if (!c.contentRules().isEmpty()) {
                 // Compiled patterns cannot be read back into the keywords and expressions they came from.
@@ -322,7 +334,7 @@ public record TollgateConfig(
             }
             return new ProxySettings(c.host(), c.port(), c.maxBodyBytes(),
                     c.upstreamConnectTimeout(), c.upstreamFirstByteTimeout(), c.upstreamIdleTimeout(),
-                    c.maxMessages(), c.maxMessageChars(), ContentRuleSettings.NONE);
+                    c.maxMessages(), c.maxMessageChars(), ContentRuleSettings.NONE, c.maxUpstreamAttempts());
         }
 
         /** What {@code ProxyServer.start} takes: the defaults with these settings applied. */
@@ -332,7 +344,8 @@ public record TollgateConfig(
                     .withTimeouts(connectTimeout, firstByteTimeout, idleTimeout)
                     .withMaxBodyBytes(maxBodyBytes)
                     .withMessageLimits(maxMessages, maxMessageChars)
-                    .withContentRules(contentRules.compile());
+                    .withContentRules(contentRules.compile())
+                    .withFailover(maxAttempts, ProxyConfig.DEFAULT_REPLAY_BUFFER_BYTES);
         }
     }
 

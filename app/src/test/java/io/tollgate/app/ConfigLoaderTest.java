@@ -386,6 +386,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void upstreamAttemptsComeFromTheFileAndDefaultToThree() {
+        assertThat(TollgateConfig.defaults().proxy().maxAttempts()).isEqualTo(3);
+        assertThat(TollgateConfig.defaults().proxy().toProxyConfig().maxUpstreamAttempts()).isEqualTo(3);
+        TollgateConfig once = ConfigLoader.load("proxy: {max_attempts: 1}", "t.yaml", NO_ENV);
+        assertThat(once.proxy().maxAttempts()).isEqualTo(1);
+        assertThat(once.proxy().toProxyConfig().maxUpstreamAttempts()).as("failover off").isEqualTo(1);
+        assertThat(once.proxy().toProxyConfig().replayBufferBytes()).isEqualTo(ProxyConfig.DEFAULT_REPLAY_BUFFER_BYTES);
+        assertThatThrownBy(() -> ConfigLoader.load("proxy: {max_attempts: 0}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'proxy.max_attempts' must be a positive whole number but was 0");
+    }
+
+    @Test
     void contentRulesMayListOnlyKeywordsOrOnlyPatternsOrNothing() {
         assertThat(ConfigLoader.load("proxy: {content_rules: {keywords: [spam]}}", "t.yaml", NO_ENV)
                 .proxy().contentRules()).isEqualTo(new ContentRuleSettings(List.of("spam"), List.of()));

@@ -30,6 +30,7 @@ import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.tollgate.proxy.billing.Prices;
 import io.tollgate.proxy.catalog.Catalog;
+import io.tollgate.proxy.catalog.RoutePlan;
 import io.tollgate.proxy.chat.ChatRequestInspector;
 import io.tollgate.proxy.chat.InvalidRequestException;
 import io.tollgate.proxy.chat.SseEventStream;
@@ -54,15 +55,16 @@ import io.tollgate.schema.BillingStore;
 import io.tollgate.schema.Model;
 import io.tollgate.schema.Pricing;
 import io.tollgate.schema.RequestLogEntry;
-import io.tollgate.schema.Route;
 import io.tollgate.schema.Upstream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.math.BigDecimal;
 import java.time.Instant;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -331,6 +333,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         Account account;
         ChatRequestInspector inspector;
         Model model;
+        List<RoutePlan.Candidate> plan;  // the upstreams to try, best first
+        int attempts;              // how many of them may be tried
+        int attempt;               // the one being tried
         Upstream upstream;
         UpstreamTarget target;
 
@@ -414,23 +419,60 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 fail(ApiError.API_KEY_MODEL_NOT_ALLOWED, "this API key may not use the model '" + name + "'");
                 return false;
             }
-            Route chosen = null;
-            for (Route r : m.routes()) {
-                Upstream u = routing.upstreams().get(r.upstreamId());
-                if (u != null && u.enabled() && routing.targets().containsKey(u.id())
-                        && (chosen == null || u.priority() > upstream.priority())) {
-                    chosen = r;
-                    upstream = u;
-                }
-            }
-            if (chosen == null) {
+            plan = RoutePlan.of(routing, m, ThreadLocalRandom.current());
+            if (plan.isEmpty()) {
                 fail(ApiError.PROVIDER_NOT_CONFIGURED, "the model '" + name + "' has no enabled upstream");
                 return false;
             }
             model = m;
-            target = routing.targets().get(upstream.id());
-            inspector.rewriteModel(chosen.upstreamModel());
+            attempts = Math.min(plan.size(), services.config().maxUpstreamAttempts());
+            if (attempts > 1) {
+                inspector.keepForReplay(ctx.alloc(), services.config().replayBufferBytes());
+            }
+            use(plan.get(0));
             reserve();                                       // the upstream is called once it is held
+            return true;
+        }
+
+        void use(RoutePlan.Candidate c) {
+            upstream = c.upstream();
+            target = c.target();
+            inspector.rewriteModel(c.route().upstreamModel());
+        }
+
+        /**
+         * After the current upstream failed before any answer byte reached the client: tries the
+         * next one of the plan, sending it the body again. False when no attempt is left or the
+         * body cannot be sent again (more of it went to the failed upstream than was kept).
+         */
+        boolean failover(String why) {
+            if (attempt + 1 >= attempts) {
+                if (attempts > 1) {
+                    log.info("{}: upstream {} {}; that was the last of {} attempts", requestId, upstream.id(), why, attempts);
+                }
+                return false;
+            }
+            if (!inspector.replayable()) {
+                log.info("{}: upstream {} {}; not retried: more of the body went to it than the replay buffer keeps",
+                        requestId, upstream.id(), why);
+                return false;
+            }
+            RoutePlan.Candidate next = plan.get(attempt + 1);
+            log.info("{}: upstream {} {}; trying upstream {} (attempt {} of {})", requestId, upstream.id(), why,
+                    next.upstream().id(), attempt + 2, attempts);
+            closeUpstream();
+            if (heldTail != null) {
+                heldTail.release();                          // the replay has these bytes too
+                heldTail = null;
+            }
+            headSent = false;
+            chunkedUp = false;
+            tailSent = false;
+            upstreamKeepAlive = false;
+            ttfbNanos = -1;
+            attempt++;
+            use(next);
+            connect();
             return true;
         }
 
@@ -518,12 +560,18 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 }
                 if (!f.isSuccess()) {
                     boolean timeout = f.cause() instanceof ConnectTimeoutException;
+                    if (failover(timeout ? "did not accept the connection in time" : "is unreachable: " + f.cause())) {
+                        return;
+                    }
                     fail(timeout ? ApiError.UPSTREAM_TIMEOUT : ApiError.UPSTREAM_ERROR,
                             timeout ? "connecting to the upstream timed out" : "the upstream is unreachable");
                     return;
                 }
                 up = ch;
                 ch.pipeline().get(BackendHandler.class).attach(this);
+                if (log.isDebugEnabled()) {
+                    log.debug("{}: attempt {} of {} on upstream {}", requestId, attempt + 1, attempts, upstream.id());
+                }
                 sendHead();
                 pushBody();
                 readMore();
@@ -541,15 +589,21 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + upstreamKey);
             }
             h.set(Headers.X_REQUEST_ID, requestId);
+            ByteBuf again = inspector.replay(ctx.alloc());      // what a failed attempt was sent; empty on the first
             ByteBuf ready = inspector.drainReady(ctx.alloc());
             if (bodyParsed) {
-                heldTail = inspector.drainTail(ctx.alloc());
-                HttpUtil.setContentLength(r, ready.readableBytes() + heldTail.readableBytes());
+                heldTail = inspector.tailDrained() ? io.netty.buffer.Unpooled.EMPTY_BUFFER : inspector.drainTail(ctx.alloc());
+                HttpUtil.setContentLength(r, again.readableBytes() + ready.readableBytes() + heldTail.readableBytes());
             } else {
                 HttpUtil.setTransferEncodingChunked(r, true);
                 chunkedUp = true;
             }
             up.write(r);
+            if (again.isReadable()) {
+                up.write(new DefaultHttpContent(again));
+            } else {
+                again.release();
+            }
             if (ready.isReadable()) {
                 up.write(new DefaultHttpContent(ready));
             } else {
@@ -659,7 +713,12 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         public void upstreamRead(HttpObject msg) {
             lastUpstreamActivity = System.nanoTime();
             if (msg instanceof HttpResponse response) {
+                int tried = attempt;
                 onUpstreamHead(response);
+                if (attempt != tried) {
+                    ReferenceCountUtil.release(msg);         // failed over: the rest of that answer is dropped
+                    return;
+                }
             }
             if (msg instanceof HttpContent content) {
                 onUpstreamContent(content);
@@ -681,9 +740,12 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             upstreamKeepAlive = HttpUtil.isKeepAlive(response);
             boolean ok = code >= 200 && code < 300;
             if (!ok && !PASS_THROUGH.contains(code)) {
-                fail(ApiError.UPSTREAM_ERROR, "the upstream answered " + response.status());
+                if (!failover("answered " + response.status())) {
+                    fail(ApiError.UPSTREAM_ERROR, "the upstream answered " + response.status());
+                }
                 return;
             }
+            inspector.dropReplay();                          // this answer is the one: no more attempts
             HttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status());
             HttpHeaders h = out.headers();
             Headers.copyEndToEnd(response.headers(), h, NOT_RETURNED);
@@ -778,7 +840,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             if (!answered) {
-                fail(ApiError.UPSTREAM_ERROR, "the upstream closed the connection before answering");
+                if (!failover(cause == null ? "closed the connection before answering"
+                        : "failed before answering: " + cause)) {
+                    fail(ApiError.UPSTREAM_ERROR, "the upstream closed the connection before answering");
+                }
             } else {
                 abort();
             }

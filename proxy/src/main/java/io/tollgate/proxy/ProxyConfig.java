@@ -31,6 +31,11 @@ import java.time.Duration;
  *                                this much more has passed
  * @param billing                 the money path: journal directory, credit lease lifetime, outage
  *                                allowance ({@link BillingConfig})
+ * @param maxUpstreamAttempts     upstreams one request may try, the first included, when the ones
+ *                                before failed without answering (failover); at least 1
+ * @param replayBufferBytes       request body bytes kept after they went upstream, so a failed
+ *                                attempt can be replayed to the next upstream; a body that went
+ *                                past this is only retried when none of it had left
  */
 public record ProxyConfig(
         String host,
@@ -51,15 +56,22 @@ public record ProxyConfig(
         int maxMessageChars,
         ContentRules contentRules,
         Duration catalogStaleness,
-        BillingConfig billing) {
+        BillingConfig billing,
+        int maxUpstreamAttempts,
+        int replayBufferBytes) {
 
     public static final int DEFAULT_MAX_BODY_BYTES = 512 * 1024;
     public static final Duration DEFAULT_CATALOG_STALENESS = Duration.ofMinutes(5);
+    public static final int DEFAULT_MAX_UPSTREAM_ATTEMPTS = 3;
+    public static final int DEFAULT_REPLAY_BUFFER_BYTES = 64 * 1024;
 
     public ProxyConfig {
         new ContentLimits(maxMessages, maxMessageChars, contentRules);   // refuses negative limits, null rules
         if (billing == null || catalogStaleness == null) {
             throw new IllegalArgumentException("billing and catalogStaleness must be set");
+        }
+        if (maxUpstreamAttempts < 1 || replayBufferBytes < 0) {
+            throw new IllegalArgumentException("maxUpstreamAttempts must be at least 1 and replayBufferBytes not negative");
         }
     }
 
@@ -79,7 +91,9 @@ public record ProxyConfig(
                 ContentLimits.DEFAULT_MAX_MESSAGE_CHARS,
                 ContentRules.NONE,
                 DEFAULT_CATALOG_STALENESS,
-                BillingConfig.defaults());
+                BillingConfig.defaults(),
+                DEFAULT_MAX_UPSTREAM_ATTEMPTS,
+                DEFAULT_REPLAY_BUFFER_BYTES);
     }
 
     /** The same on another address. */
@@ -87,7 +101,7 @@ public record ProxyConfig(
         return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
                 requestHeadTimeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
                 clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages,
-                maxMessageChars, contentRules, catalogStaleness, billing);
+                maxMessageChars, contentRules, catalogStaleness, billing, maxUpstreamAttempts, replayBufferBytes);
     }
 
     /** The same with these upstream timeouts. */
@@ -95,7 +109,7 @@ public record ProxyConfig(
         return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
                 requestHeadTimeout, connect, firstByte, idle, clientIdleTimeout, poolIdleTimeout,
                 poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages, maxMessageChars, contentRules,
-                catalogStaleness, billing);
+                catalogStaleness, billing, maxUpstreamAttempts, replayBufferBytes);
     }
 
     /** The same with this request-head timeout. */
@@ -103,7 +117,7 @@ public record ProxyConfig(
         return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
                 timeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
                 clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages,
-                maxMessageChars, contentRules, catalogStaleness, billing);
+                maxMessageChars, contentRules, catalogStaleness, billing, maxUpstreamAttempts, replayBufferBytes);
     }
 
     /** The same with this request-body limit. */
@@ -111,7 +125,7 @@ public record ProxyConfig(
         return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
                 requestHeadTimeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
                 clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages,
-                maxMessageChars, contentRules, catalogStaleness, billing);
+                maxMessageChars, contentRules, catalogStaleness, billing, maxUpstreamAttempts, replayBufferBytes);
     }
 
     /** The same with these message limits. */
@@ -119,7 +133,7 @@ public record ProxyConfig(
         return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
                 requestHeadTimeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
                 clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages,
-                maxMessageChars, contentRules, catalogStaleness, billing);
+                maxMessageChars, contentRules, catalogStaleness, billing, maxUpstreamAttempts, replayBufferBytes);
     }
 
     /** The same with these content rules. */
@@ -127,7 +141,7 @@ public record ProxyConfig(
         return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
                 requestHeadTimeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
                 clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages,
-                maxMessageChars, contentRules, catalogStaleness, billing);
+                maxMessageChars, contentRules, catalogStaleness, billing, maxUpstreamAttempts, replayBufferBytes);
     }
 
     /** The same with this catalog staleness bound. */
@@ -135,7 +149,7 @@ public record ProxyConfig(
         return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
                 requestHeadTimeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
                 clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages,
-                maxMessageChars, contentRules, catalogStaleness, billing);
+                maxMessageChars, contentRules, catalogStaleness, billing, maxUpstreamAttempts, replayBufferBytes);
     }
 
     /** The same with these billing settings, e.g. {@code withBilling(billing().withJournalDir(dir))}. */
@@ -143,7 +157,15 @@ public record ProxyConfig(
         return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
                 requestHeadTimeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
                 clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages,
-                maxMessageChars, contentRules, catalogStaleness, billing);
+                maxMessageChars, contentRules, catalogStaleness, billing, maxUpstreamAttempts, replayBufferBytes);
+    }
+
+    /** The same with this failover: upstreams tried per request at most, and body bytes kept to replay. */
+    public ProxyConfig withFailover(int maxUpstreamAttempts, int replayBufferBytes) {
+        return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
+                requestHeadTimeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
+                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages,
+                maxMessageChars, contentRules, catalogStaleness, billing, maxUpstreamAttempts, replayBufferBytes);
     }
 
     /** What the chat inspector enforces on messages. */

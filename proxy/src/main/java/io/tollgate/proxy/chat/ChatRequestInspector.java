@@ -31,6 +31,11 @@ import java.util.ArrayDeque;
  * appended. The root object's closing brace is always held back, so the upstream never sees a
  * complete request until the caller releases the tail with {@link #drainTail}.
  *
+ * <p>For failover it can keep what it let go ({@link #keepForReplay}), up to a limit, so the
+ * body sent to one upstream can be sent again to another with that route's model name
+ * ({@link #replay}): the model value's place in the drained bytes is remembered, and only it is
+ * swapped.
+ *
  * <p>It also enforces the {@link ContentLimits} on {@code messages} token by token: the element
  * that makes one too many, or the text that takes the total past the character limit or matches a
  * content rule, is refused before its bytes may leave. Message text is a string {@code content},
@@ -93,6 +98,13 @@ public final class ChatRequestInspector implements AutoCloseable {
     private JsonGenerator streamOptionsCopy;
     private boolean inIncludeUsage;
     private boolean clientIncludeUsage;
+
+    private long drained;          // bytes let go so far, as drained (with the model of that time)
+    private boolean tailDrained;
+    private CompositeByteBuf replay; // the drained bytes, while kept for replay and within the limit
+    private int replayLimit;
+    private long modelAt = -1;     // where the model value starts in the drained bytes
+    private int modelDrainedLength; // ... and how long it was there
 
     /** An inspector with SPEC's default message limits and no content rules. */
     public ChatRequestInspector(ByteBufAllocator alloc) {
@@ -419,17 +431,21 @@ public final class ChatRequestInspector implements AutoCloseable {
         return messageChars;
     }
 
-    /** Sets the name the upstream knows the model by; until then nothing can be drained. */
+    /**
+     * Sets the name the upstream knows the model by; until then nothing can be drained. Called
+     * again for another route, it changes what is drained from now on and what {@link #replay}
+     * sends.
+     */
     public void rewriteModel(String upstreamModel) {
-        if (modelEdit == null || modelEdit.resolved()) {
-            throw new IllegalStateException("model not parsed yet or already rewritten");
+        if (modelEdit == null) {
+            throw new IllegalStateException("model not parsed yet");
         }
-        modelEdit.replacement = JsonStringEncoder.getInstance().quoteAsUTF8(upstreamModel);
-        byte[] quoted = new byte[modelEdit.replacement.length + 2];
+        byte[] name = JsonStringEncoder.getInstance().quoteAsUTF8(upstreamModel);
+        byte[] quoted = new byte[name.length + 2];
         quoted[0] = '"';
-        System.arraycopy(modelEdit.replacement, 0, quoted, 1, modelEdit.replacement.length);
+        System.arraycopy(name, 0, quoted, 1, name.length);
         quoted[quoted.length - 1] = '"';
-        modelEdit.replacement = quoted;
+        modelEdit.replacement = quoted;         // a new array: bytes drained earlier keep the old name
     }
 
     /** The rewritten bytes that may go upstream now; never the root's closing brace. */
@@ -447,28 +463,114 @@ public final class ChatRequestInspector implements AutoCloseable {
                 break;
             }
         }
-        return drainTo(alloc, limit, null);
+        return kept(drainTo(alloc, limit, null));
     }
 
     /** After {@link #finish}: everything left, with a stream_options member added when needed. */
     public ByteBuf drainTail(ByteBufAllocator alloc) {
-        if (!finished || !rootClosed || !modelEdit.resolved()) {
-            throw new IllegalStateException("the body is not complete or not routed");
+        if (!finished || !rootClosed || !modelEdit.resolved() || tailDrained) {
+            throw new IllegalStateException("the body is not complete, not routed, or its tail already drained");
         }
+        tailDrained = true;
         boolean addUsage = stream() && streamOptionsEdit == null;
-        ByteBuf out = drainTo(alloc, rootEnd, addUsage ? INCLUDE_USAGE_MEMBER : null);
-        CompositeByteBuf composite = out instanceof CompositeByteBuf c ? c : alloc.compositeBuffer().addComponent(true, out);
+        CompositeByteBuf composite = drainTo(alloc, rootEnd, addUsage ? INCLUDE_USAGE_MEMBER : null);
         composite.addComponent(true, Unpooled.wrappedBuffer(CLOSE_BRACE));
         pending.skipBytes(pending.readableBytes());
         emitted = fed;
-        return composite;
+        return kept(composite);
     }
 
-    private ByteBuf drainTo(ByteBufAllocator alloc, long limit, byte[] suffix) {
+    /** Whether {@link #drainTail} was called: the whole body has been let go. */
+    public boolean tailDrained() {
+        return tailDrained;
+    }
+
+    /**
+     * Keeps what is drained from now on, as long as it totals at most {@code maxBytes}, so that
+     * {@link #replay} can hand it out again; past that it is let go and the body can no longer be
+     * replayed. Call before the first drain.
+     */
+    public void keepForReplay(ByteBufAllocator alloc, int maxBytes) {
+        if (drained > 0 || replay != null) {
+            throw new IllegalStateException("already drained or kept");
+        }
+        replayLimit = maxBytes;
+        replay = alloc.compositeBuffer(Integer.MAX_VALUE);
+    }
+
+    /** Whether everything drained so far can be handed out again: nothing was, or all of it is kept. */
+    public boolean replayable() {
+        return drained == 0 || replay != null;
+    }
+
+    /**
+     * Everything drained so far, again, with the model as {@link #rewriteModel} last set it:
+     * what another upstream must be sent before the bytes still to be drained. Empty when nothing
+     * was drained.
+     *
+     * @throws IllegalStateException when not {@link #replayable()}
+     */
+    public ByteBuf replay(ByteBufAllocator alloc) {
+        if (drained == 0) {
+            return Unpooled.EMPTY_BUFFER;
+        }
+        if (replay == null) {
+            throw new IllegalStateException("the drained bytes were not kept");
+        }
+        CompositeByteBuf out = alloc.compositeBuffer(Integer.MAX_VALUE);
+        int n = replay.readableBytes();
+        if (modelAt < 0) {
+            addKept(out, 0, n);
+        } else {
+            int after = (int) modelAt + modelDrainedLength;
+            addKept(out, 0, (int) modelAt);
+            out.addComponent(true, Unpooled.wrappedBuffer(modelEdit.replacement));
+            addKept(out, after, n - after);
+        }
+        return out;
+    }
+
+    /** Lets the kept bytes go: nothing will be replayed any more (an answer has started). */
+    public void dropReplay() {
+        if (replay != null) {
+            replay.release();
+            replay = null;
+        }
+    }
+
+    private void addKept(CompositeByteBuf out, int from, int length) {
+        if (length > 0) {
+            for (ByteBuf part : replay.decompose(from, length)) {
+                out.addComponent(true, part.retain());
+            }
+        }
+    }
+
+    /** Counts what is let go and, while kept for replay, keeps it: the leaf buffers, never copied. */
+    private ByteBuf kept(CompositeByteBuf out) {
+        int n = out.readableBytes();
+        drained += n;
+        if (replay != null && n > 0) {
+            if (drained > replayLimit) {
+                dropReplay();
+            } else {
+                for (ByteBuf part : out.decompose(out.readerIndex(), n)) {
+                    replay.addComponent(true, part.retain());
+                }
+            }
+        }
+        return out;
+    }
+
+    private CompositeByteBuf drainTo(ByteBufAllocator alloc, long limit, byte[] suffix) {
         CompositeByteBuf out = alloc.compositeBuffer(Integer.MAX_VALUE);
         while (!edits.isEmpty() && edits.peek().resolved() && edits.peek().start < limit) {
             Edit e = edits.poll();
             takeInput(out, e.start);
+            if (e == modelEdit) {
+                modelAt = drained + out.readableBytes();
+                modelDrainedLength = e.replacement.length;
+            }
             out.addComponent(true, Unpooled.wrappedBuffer(e.replacement));
             pending.skipBytes((int) (e.end - emitted));
             emitted = e.end;
@@ -504,5 +606,6 @@ public final class ChatRequestInspector implements AutoCloseable {
         if (pending.refCnt() > 0) {
             pending.release();
         }
+        dropReplay();
     }
 }
