@@ -26,12 +26,17 @@ import java.util.concurrent.TimeUnit;
  * Keep-alive upstream connections of one event loop, per upstream address. Every exchange's
  * upstream channel lives on its client's loop, so this pool is plain fields with no locks, and
  * a connection is only ever touched by one thread.
+ *
+ * <p>Idle connections are closed by one sweep per loop that runs every quarter of the idle
+ * timeout (at least every second), not by a timer per release: scheduling and cancelling a
+ * timer for every request was the pool's main cost. A connection is therefore closed between
+ * one and one and a quarter idle timeouts after its last use.
  */
 public final class UpstreamPool {
 
     public static final String CODEC = "codec";
     public static final String BACKEND = "backend";
-    private static final AttributeKey<ScheduledFuture<?>> IDLE_CLOSE = AttributeKey.valueOf("tollgate.idleClose");
+    private static final AttributeKey<long[]> IDLE_SINCE = AttributeKey.valueOf("tollgate.idleSince");
 
     private final EventLoop loop;
     private final Class<? extends Channel> channelClass;
@@ -40,6 +45,7 @@ public final class UpstreamPool {
     private final long idleNanos;
     private final int maxIdlePerTarget;
     private final Map<UpstreamTarget, ArrayDeque<Channel>> idle = new HashMap<>();
+    private ScheduledFuture<?> sweeper;
 
     private final AddressResolverGroup<InetSocketAddress> resolver;
 
@@ -69,10 +75,6 @@ public final class UpstreamPool {
         ArrayDeque<Channel> q = idle.get(target);
         while (q != null && !q.isEmpty()) {
             Channel ch = q.pollLast();       // most recently used first: the likeliest to be alive
-            ScheduledFuture<?> closer = ch.attr(IDLE_CLOSE).getAndSet(null);
-            if (closer != null) {
-                closer.cancel(false);
-            }
             if (ch.isActive() && ch.pipeline().get(BackendHandler.class) != null) {
                 return promise.setSuccess(ch);
             }
@@ -131,10 +133,32 @@ public final class UpstreamPool {
             ch.close();
             return;
         }
+        long[] since = ch.attr(IDLE_SINCE).get();
+        if (since == null) {
+            since = new long[1];                 // once per connection
+            ch.attr(IDLE_SINCE).set(since);
+        }
+        since[0] = System.nanoTime();
         q.addLast(ch);
-        ch.attr(IDLE_CLOSE).set(loop.schedule(() -> {
-            q.remove(ch);
-            ch.close();
-        }, idleNanos, TimeUnit.NANOSECONDS));
+        if (sweeper == null) {
+            long period = Math.max(1, Math.min(idleNanos / 4, TimeUnit.SECONDS.toNanos(1)));
+            sweeper = loop.scheduleAtFixedRate(this::closeIdle, period, period, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Closes the connections idle for longer than the idle timeout; the oldest are at each queue's head. */
+    private void closeIdle() {
+        long now = System.nanoTime();
+        for (ArrayDeque<Channel> q : idle.values()) {
+            Channel oldest;
+            while ((oldest = q.peekFirst()) != null) {
+                long[] since = oldest.attr(IDLE_SINCE).get();
+                if (since != null && now - since[0] < idleNanos) {
+                    break;
+                }
+                q.pollFirst();
+                oldest.close();
+            }
+        }
     }
 }

@@ -1,0 +1,138 @@
+package io.tollgate.proxy.upstream;
+
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.resolver.DefaultAddressResolverGroup;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** The keep-alive pool against a real listening socket: reuse while fresh, closed once idle too long. */
+class UpstreamPoolTest {
+
+    private static final Duration IDLE = Duration.ofMillis(400);
+
+    private MultiThreadIoEventLoopGroup group;
+    private EventLoop loop;
+    private UpstreamPool pool;
+    private ServerSocket server;
+    private final AtomicInteger accepted = new AtomicInteger();
+    private final AtomicInteger closedByPeer = new AtomicInteger();
+    private final CopyOnWriteArrayList<Socket> sockets = new CopyOnWriteArrayList<>();
+    private UpstreamTarget target;
+
+    @BeforeEach
+    void start() throws Exception {
+        group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        loop = group.next();
+        pool = new UpstreamPool(loop, NioSocketChannel.class, SslContextBuilder.forClient().build(),
+                DefaultAddressResolverGroup.INSTANCE, Duration.ofSeconds(2), IDLE, 8);
+        server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        target = UpstreamTarget.parse("http://127.0.0.1:" + server.getLocalPort() + "/v1");
+        Thread acceptor = new Thread(() -> {
+            while (!server.isClosed()) {
+                try {
+                    Socket s = server.accept();
+                    accepted.incrementAndGet();
+                    sockets.add(s);
+                    Thread.ofVirtual().start(() -> waitForClose(s));
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        });
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    private void waitForClose(Socket s) {
+        try (InputStream in = s.getInputStream()) {
+            while (in.read() >= 0) {
+                // the pool sends nothing; read until its close
+            }
+        } catch (IOException ignored) {
+            // a reset counts as closed too
+        }
+        closedByPeer.incrementAndGet();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        server.close();
+        for (Socket s : sockets) {
+            s.close();
+        }
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    private <T> T onLoop(Callable<T> work) throws Exception {
+        return loop.submit(work).get(5, TimeUnit.SECONDS);
+    }
+
+    private Channel acquire() throws Exception {
+        return onLoop(() -> pool.acquire(target)).get(5, TimeUnit.SECONDS);
+    }
+
+    private void release(Channel ch) throws Exception {
+        onLoop(() -> {
+            pool.release(target, ch);
+            return null;
+        });
+    }
+
+    @Test
+    void aReleasedConnectionIsReusedWhileFresh() throws Exception {
+        Channel first = acquire();
+        release(first);
+        Channel second = acquire();
+        assertThat(second).isSameAs(first);
+        assertThat(accepted.get()).isEqualTo(1);
+        release(second);
+    }
+
+    @Test
+    void anIdleConnectionIsClosedAfterTheIdleTimeoutAndNotHandedOutAgain() throws Exception {
+        Channel first = acquire();
+        release(first);
+        long released = System.nanoTime();
+        await().atMost(Duration.ofSeconds(5)).until(() -> closedByPeer.get() == 1);
+        long idleMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - released);
+        // not before the timeout (less the moment between the release and this thread's clock read)
+        assertThat(idleMillis).isGreaterThanOrEqualTo(IDLE.toMillis() - 50);
+        assertThat(first.isActive()).isFalse();
+
+        Channel second = acquire();
+        assertThat(second).isNotSameAs(first);
+        assertThat(accepted.get()).isEqualTo(2);
+        release(second);
+    }
+
+    @Test
+    void aConnectionInUseIsNotSweptWhateverItsAge() throws Exception {
+        Channel busy = acquire();
+        Channel idleOne = acquire();
+        release(idleOne);
+        await().atMost(Duration.ofSeconds(5)).until(() -> closedByPeer.get() == 1);
+        assertThat(idleOne.isActive()).isFalse();
+        assertThat(busy.isActive()).isTrue();
+        release(busy);
+    }
+}
