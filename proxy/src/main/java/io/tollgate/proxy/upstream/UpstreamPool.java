@@ -27,10 +27,10 @@ import java.util.concurrent.TimeUnit;
  * upstream channel lives on its client's loop, so this pool is plain fields with no locks, and
  * a connection is only ever touched by one thread.
  *
- * <p>Idle connections are closed by one sweep per loop that runs every quarter of the idle
- * timeout (at least every second), not by a timer per release: scheduling and cancelling a
- * timer for every request was the pool's main cost. A connection is therefore closed between
- * one and one and a quarter idle timeouts after its last use.
+ * <p>Idle connections are closed by one sweep per loop, every second (or every quarter of a
+ * shorter idle timeout), not by a timer per release: scheduling and cancelling a timer for every
+ * request was the pool's main cost. A connection is closed up to one sweep period after its idle
+ * timeout.
  */
 public final class UpstreamPool {
 
