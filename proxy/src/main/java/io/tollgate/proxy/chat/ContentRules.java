@@ -1,9 +1,12 @@
 package io.tollgate.proxy.chat;
 
+import io.netty.util.concurrent.FastThreadLocal;
+
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -15,14 +18,21 @@ import java.util.regex.PatternSyntaxException;
  * <p>The patterns run on the event loop against texts up to the body limit: a rule with nested
  * quantifiers can backtrack for a long time, so keep rules simple.
  *
- * @param patterns matched with {@link java.util.regex.Matcher#find()}; any match refuses the request
+ * <p>Patterns are matched with {@link java.util.regex.Matcher#find()}; any match refuses the request.
  */
-public record ContentRules(List<Pattern> patterns) {
+public final class ContentRules {
 
     /** No rules: message text is never matched at all. */
     public static final ContentRules NONE = new ContentRules(List.of());
 
-    public ContentRules {
+    private final List<Pattern> patterns;
+    /**
+     * One {@link Matcher} per pattern and thread, reset for every text: a new one per text (with
+     * its group arrays) was most of what the rules allocated on the event loop.
+     */
+    private final FastThreadLocal<Matcher[]> matchers;
+
+    public ContentRules(List<Pattern> patterns) {
         patterns = List.copyOf(patterns);
         for (Pattern p : patterns) {
             // Such a rule would refuse every request that has any text: surely a typo like "a|".
@@ -30,6 +40,18 @@ public record ContentRules(List<Pattern> patterns) {
                 throw new IllegalArgumentException("content rule matches empty text: " + p.pattern());
             }
         }
+        this.patterns = patterns;
+        List<Pattern> compiled = this.patterns;
+        this.matchers = new FastThreadLocal<>() {
+            @Override
+            protected Matcher[] initialValue() {
+                Matcher[] m = new Matcher[compiled.size()];
+                for (int i = 0; i < m.length; i++) {
+                    m[i] = compiled.get(i).matcher("");
+                }
+                return m;
+            }
+        };
     }
 
     /**
@@ -62,17 +84,36 @@ public record ContentRules(List<Pattern> patterns) {
         return compiled.isEmpty() ? NONE : new ContentRules(compiled);
     }
 
+    public List<Pattern> patterns() {
+        return patterns;
+    }
+
     public boolean isEmpty() {
         return patterns.isEmpty();
     }
 
     /** Whether any rule is found in {@code text}. */
     public boolean matches(CharSequence text) {
-        for (Pattern p : patterns) {
-            if (p.matcher(text).find()) {
-                return true;
+        if (patterns.isEmpty()) {
+            return false;
+        }
+        Matcher[] mine = matchers.get();
+        try {
+            for (Matcher m : mine) {
+                if (m.reset(text).find()) {
+                    return true;
+                }
+            }
+            return false;
+        } finally {
+            for (Matcher m : mine) {
+                m.reset("");                 // let go of the text
             }
         }
-        return false;
+    }
+
+    @Override
+    public String toString() {
+        return "ContentRules" + patterns.stream().map(Pattern::pattern).toList();
     }
 }
