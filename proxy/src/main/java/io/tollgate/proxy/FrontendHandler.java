@@ -539,7 +539,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         /** X-RateLimit-* (and Retry-After on a refusal) on every answer of a limited endpoint. */
         void addLimitHeaders(HttpHeaders h) {
             if (limit != null && !limit.unavailable()) {
-                limit.headers().forEach(h::set);
+                limit.addTo(h);
             }
         }
 

@@ -1,5 +1,7 @@
 package io.tollgate.proxy.limit;
 
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -60,6 +62,23 @@ public record Decision(Outcome outcome, int limit, int remaining, long resetSeco
             h.put("Retry-After", Long.toString(retryAfterSeconds));
         }
         return Collections.unmodifiableMap(h);
+    }
+
+    private static final AsciiString LIMIT = AsciiString.cached("X-RateLimit-Limit");
+    private static final AsciiString REMAINING = AsciiString.cached("X-RateLimit-Remaining");
+    private static final AsciiString RESET = AsciiString.cached("X-RateLimit-Reset");
+    private static final AsciiString RETRY_AFTER = AsciiString.cached("Retry-After");
+
+    /** Sets {@link #headers()} on a response, without building the map (once per request on the hot path). */
+    public void addTo(HttpHeaders h) {
+        if (outcome != Outcome.UNAVAILABLE) {
+            h.set(LIMIT, Integer.toString(limit));
+            h.set(REMAINING, Integer.toString(remaining));
+            h.set(RESET, Long.toString(resetSeconds));
+        }
+        if (outcome != Outcome.ALLOWED) {
+            h.set(RETRY_AFTER, Long.toString(retryAfterSeconds));
+        }
     }
 
     public static Decision unavailable(int limit) {

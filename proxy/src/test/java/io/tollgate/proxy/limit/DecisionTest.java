@@ -1,5 +1,7 @@
 package io.tollgate.proxy.limit;
 
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
@@ -36,5 +38,17 @@ class DecisionTest {
     @Test
     void aRefusalWithoutRetryAfterCannotBeBuilt() {
         assertThatThrownBy(() -> new Decision(Outcome.LIMITED, 30, 0, 0, 0)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void addToSetsExactlyTheHeadersOfEachKindOfDecision() {
+        for (Decision d : new Decision[]{Decision.fromGcra(true, 30, 29, 2000, 0),
+                Decision.fromGcra(false, 30, 0, 2000, 1500), Decision.unavailable(30)}) {
+            HttpHeaders h = new DefaultHttpHeaders();
+            d.addTo(h);
+            Map<String, String> set = new java.util.LinkedHashMap<>();
+            h.forEach(e -> set.put(e.getKey(), e.getValue()));
+            assertThat(set).as("%s", d).containsExactlyInAnyOrderEntriesOf(d.headers());
+        }
     }
 }
