@@ -121,7 +121,14 @@ public final class SseEventStream implements AutoCloseable {
         if (ByteBufUtil.indexOf(DONE, event) < 0) {
             dataEvents++;
         }
-        if (ByteBufUtil.indexOf(USAGE, event) < 0) {
+        int usageAt = ByteBufUtil.indexOf(USAGE, event);
+        if (usageAt < 0) {
+            return true;
+        }
+        int nullAt = ByteBufUtil.indexOf(USAGE_NULL, event);
+        if (nullAt >= 0 && nullAt + 1 == usageAt && onlyOnce(event, usageAt)) {
+            // Every chunk carries "usage":null once include_usage is on: no count to read there,
+            // and a quote that is not escaped can only open a key, so no need to parse it.
             return true;
         }
         int payloadStart = event.readerIndex() + dataAt + DATA.readableBytes();
@@ -132,6 +139,13 @@ public final class SseEventStream implements AutoCloseable {
         }
         usage = found;
         return !(dropUsageChunk && tap.choicesEmpty());
+    }
+
+    /** Whether {@code "usage"} occurs in the event only at {@code at}. */
+    private static boolean onlyOnce(ByteBuf event, int at) {
+        int next = at + USAGE.readableBytes();
+        return next >= event.writerIndex()
+                || ByteBufUtil.indexOf(USAGE, event.slice(next, event.writerIndex() - next)) < 0;
     }
 
     /** The last usage the stream reported, or null. */
