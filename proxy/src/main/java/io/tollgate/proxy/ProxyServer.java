@@ -28,6 +28,8 @@ import io.tollgate.proxy.catalog.Catalog;
 import io.tollgate.proxy.catalog.CatalogSync;
 import io.tollgate.proxy.limit.LimiterConfig;
 import io.tollgate.proxy.limit.Limiters;
+import io.tollgate.proxy.media.MediaConfig;
+import io.tollgate.proxy.media.MediaServices;
 import io.tollgate.proxy.mock.MockProvider;
 import io.tollgate.proxy.upstream.UpstreamPool;
 import io.tollgate.schema.BillingStore;
@@ -75,8 +77,13 @@ public final class ProxyServer implements AutoCloseable {
         return start(config, LimiterConfig.defaults(), database);
     }
 
-    /** Binds the proxy, loads the catalog and starts listening for changes. */
+    /** Binds the proxy with the default media settings. */
     public static ProxyServer start(ProxyConfig config, LimiterConfig limits, Database database) {
+        return start(config, limits, MediaConfig.defaults(), database);
+    }
+
+    /** Binds the proxy, loads the catalog and starts listening for changes. */
+    public static ProxyServer start(ProxyConfig config, LimiterConfig limits, MediaConfig mediaConfig, Database database) {
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         int threads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
@@ -118,7 +125,7 @@ public final class ProxyServer implements AutoCloseable {
                     .childOption(ChannelOption.AUTO_READ, false)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
-                    .childHandler(new ProxyInitializer(services))
+                    .childHandler(new ProxyInitializer(services, new MediaServices(mediaConfig)))
                     .bind(config.host(), config.port())
                     .syncUninterruptibly()
                     .channel();
