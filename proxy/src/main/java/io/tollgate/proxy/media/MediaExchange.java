@@ -88,6 +88,8 @@ final class MediaExchange {
     Model model;
     String modelName;
     Upstream upstream;
+    /** The upstream of a polled task, for the log. */
+    String upstreamId;
     UpstreamTarget target;
     String upstreamModel;
     /** Credits held in this proxy's lease for the request, or null. */
@@ -107,11 +109,6 @@ final class MediaExchange {
     // ---------------------------------------------------------------- head
 
     void start() {
-        if (route.kind() != MediaRoute.Kind.IMAGE_GENERATION) {
-            fail(ApiError.NOT_FOUND, "no such path: " + head.uri());     // tasks come next
-            readOn();
-            return;
-        }
         if (!head.method().equals(route.method())) {
             fail(ApiError.METHOD_NOT_ALLOWED, head.method() + " is not allowed on " + head.uri());
             readOn();
@@ -221,7 +218,7 @@ final class MediaExchange {
         } else if (route.submit()) {
             submit();
         } else {
-            fail(ApiError.NOT_FOUND, "no such task: " + route.taskId());
+            conn.media().tasks().poll(this);
         }
     }
 
@@ -278,7 +275,7 @@ final class MediaExchange {
         } else if (result == BillingStore.Reserve.KEY_CREDIT_LIMIT) {
             fail(ApiError.API_KEY_CREDIT_LIMIT_EXCEEDED, "this API key's credit limit is used up");
         } else if (route.video() || request.async()) {
-            fail(ApiError.NOT_FOUND, "tasks are not served yet");
+            conn.media().tasks().submit(this);
         } else {
             relay = new ImageRelay(this);
             relay.start();
@@ -512,7 +509,7 @@ final class MediaExchange {
                 null,
                 null,
                 credits,
-                upstream == null ? null : upstream.id(),
+                upstream != null ? upstream.id() : upstreamId,
                 createdAt);
     }
 
