@@ -189,10 +189,6 @@ final class MediaExchange {
             return;
         }
         modelName = request.model();
-        if (request.async()) {
-            fail(ApiError.INVALID_REQUEST, "async image generation is not available yet");
-            return;
-        }
         checkRateLimit(request.async() ? LimitClass.IMAGE_SUBMIT : LimitClass.GENERAL);
     }
 

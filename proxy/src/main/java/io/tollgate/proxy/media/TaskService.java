@@ -149,7 +149,8 @@ public final class TaskService implements AutoCloseable {
         if (MediaTask.VIDEO.equals(task.kind())) {
             callUpstream(x, task);
         } else {
-            failThen(x, task.id(), "async images come next", () -> x.fail(ApiError.NOT_FOUND, "not served yet"));
+            // The gateway runs an image task itself: no image upstream offers tasks of its own.
+            accept(x, task, null, MediaTask.RUNNING);
         }
     }
 
@@ -221,7 +222,58 @@ public final class TaskService implements AutoCloseable {
                     task.requestId(), task.accountId(), task.keyId(), task.model(), task.upstreamId(), task.upstreamModel(),
                     upstreamTaskId, status, task.units(), task.pricePerRequest(), task.pricePerUnit(), task.reserved(),
                     null, null, null, null, now, now, null)));
+            if (MediaTask.IMAGE.equals(task.kind())) {
+                generateImages(x, task);
+            }
         }));
+    }
+
+    /**
+     * Runs an async image task: the upstream's synchronous image generation, called in the
+     * background on the client's event loop (whether or not the client stays), its answer kept
+     * whole for the polls (at most {@link MediaConfig#maxTaskAnswerBytes()}) and the task settled
+     * on the images it returned, at most n. Should this proxy die meanwhile, the task times out.
+     */
+    private void generateImages(MediaExchange x, TaskStore.NewTask task) {
+        byte[] body = x.request.upstreamBody(x.upstreamModel);
+        FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST,
+                x.target.basePath() + MediaRoute.IMAGES, Unpooled.wrappedBuffer(body));
+        UpstreamRequests.headers(x.head.headers(), request.headers(), x.upstream, x.target, x.requestId);
+        HttpUtil.setContentLength(request, body.length);
+        UpstreamCall.send(x.conn.pool(), x.ctx.channel().eventLoop(), x.target, request,
+                        services.config().upstreamFirstByteTimeout(), services.config().upstreamIdleTimeout(),
+                        config.maxTaskAnswerBytes())
+                .whenCompleteAsync((a, err) -> {
+                    try {
+                        imagesGenerated(task, a, err);
+                    } catch (SQLException | RuntimeException e) {
+                        log.warn("task {}: recording its images failed; it will time out: {}", task.id(), e.toString());
+                    }
+                }, db);
+    }
+
+    private void imagesGenerated(TaskStore.NewTask task, UpstreamCall.Answer a, Throwable err) throws SQLException {
+        if (err != null) {
+            store.finish(task.id(), false, null, null, null, "the upstream failed: " + unwrap(err).getMessage());
+            return;
+        }
+        com.fasterxml.jackson.databind.JsonNode answer = TaskJson.read(a.body());
+        if (!a.ok()) {
+            String why = answer.path("error").path("message").asText("");
+            store.finish(task.id(), false, null, null, null, "the upstream answered " + a.status()
+                    + (why.isEmpty() ? "" : ": " + why));
+            return;
+        }
+        com.fasterxml.jackson.databind.JsonNode data = answer.path("data");
+        long returned = data.isArray() ? data.size() : 0;
+        long n = task.units().longValue();
+        long billed = Math.min(returned, n);
+        if (billed < returned) {
+            log.warn("task {}: upstream {} returned {} images for n={}; billing {}", task.id(), task.upstreamId(),
+                    returned, n, billed);
+        }
+        BigDecimal cost = Prices.images(new Pricing(task.pricePerRequest(), null, null, task.pricePerUnit(), null), billed);
+        store.finish(task.id(), true, cost, BigDecimal.valueOf(billed), TaskJson.imageResult(data.isArray() ? data : null), null);
     }
 
     /** The upstream's own refusal, passed through when it is the client's doing (as chat does), else 502. */
