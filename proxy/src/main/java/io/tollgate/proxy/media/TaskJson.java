@@ -2,7 +2,6 @@ package io.tollgate.proxy.media;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -184,9 +183,5 @@ final class TaskJson {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    static ArrayNode emptyArray() {
-        return JSON.createArrayNode();
     }
 }

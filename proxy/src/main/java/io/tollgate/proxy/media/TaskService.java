@@ -1,5 +1,6 @@
 package io.tollgate.proxy.media;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
@@ -21,6 +22,7 @@ import io.tollgate.proxy.upstream.UpstreamTarget;
 import io.tollgate.schema.Ids;
 import io.tollgate.schema.MediaTask;
 import io.tollgate.schema.Pricing;
+import io.tollgate.schema.RequestLogEntry;
 import io.tollgate.schema.TaskStore;
 import io.tollgate.schema.Upstream;
 import org.slf4j.Logger;
@@ -36,7 +38,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -197,9 +198,10 @@ public final class TaskService implements AutoCloseable {
     /** Records the upstream's acceptance (and the submit's log row, with it), then answers the task. */
     void accept(MediaExchange x, TaskStore.NewTask task, String upstreamTaskId, String status) {
         Instant now = Instant.now();
+        RequestLogEntry row = x.logEntry(200, null, BigDecimal.ZERO);
         CompletableFuture.supplyAsync(() -> {
             try {
-                return store.accepted(task.id(), upstreamTaskId, status, x.logEntry(200, null, BigDecimal.ZERO));
+                return store.accepted(task.id(), upstreamTaskId, status, row);
             } catch (SQLException e) {
                 throw new CompletionException(e);
             }
@@ -215,7 +217,7 @@ public final class TaskService implements AutoCloseable {
             x.holdOutcome(false);
             if (x.gone()) {
                 // The client never learns the id: it must not pay for what it cannot fetch.
-                failQuietly(task.id(), "the client left before the task id was answered");
+                CompletableFuture.runAsync(() -> failQuietly(task.id(), "the client left before the task id was answered"), db);
                 return;
             }
             x.respond(HttpResponseStatus.OK, TaskJson.render(x.ctx.alloc(), new MediaTask(task.id(), task.kind(),
@@ -257,14 +259,14 @@ public final class TaskService implements AutoCloseable {
             store.finish(task.id(), false, null, null, null, "the upstream failed: " + unwrap(err).getMessage());
             return;
         }
-        com.fasterxml.jackson.databind.JsonNode answer = TaskJson.read(a.body());
+        JsonNode answer = TaskJson.read(a.body());
         if (!a.ok()) {
             String why = answer.path("error").path("message").asText("");
             store.finish(task.id(), false, null, null, null, "the upstream answered " + a.status()
                     + (why.isEmpty() ? "" : ": " + why));
             return;
         }
-        com.fasterxml.jackson.databind.JsonNode data = answer.path("data");
+        JsonNode data = answer.path("data");
         long returned = data.isArray() ? data.size() : 0;
         long n = task.units().longValue();
         long billed = Math.min(returned, n);
@@ -447,22 +449,6 @@ public final class TaskService implements AutoCloseable {
         } catch (SQLException | RuntimeException e) {
             log.warn("sweeping media tasks failed: {}", e.toString());
         }
-    }
-
-    Executor db() {
-        return db;
-    }
-
-    TaskStore store() {
-        return store;
-    }
-
-    MediaConfig config() {
-        return config;
-    }
-
-    ProxyServices services() {
-        return services;
     }
 
     static Throwable unwrap(Throwable e) {
