@@ -5,6 +5,8 @@ import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.sql.Types;
 import java.util.HashSet;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,6 +35,12 @@ public final class BillingStore {
     /** What growing a lease gave: the lease's new total, or why nothing could be granted. */
     public record Lease(Reserve result, BigDecimal total) {
     }
+
+    private static final String INSERT_LOG = """
+            INSERT INTO request_log (request_id, account_id, key_id, model, endpoint, status, error_code,
+                                     latency_ms, ttfb_ms, input_tokens, output_tokens, credits, upstream_id, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (request_id) DO NOTHING""";
 
     private static final String SPEND_ALL = """
             SELECT tollgate_spend(r, h, k, c, e)
@@ -113,7 +121,7 @@ public final class BillingStore {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try (PreparedStatement spend = c.prepareStatement(SPEND_ALL);
-                 PreparedStatement log = c.prepareStatement(RequestLogRows.INSERT)) {
+                 PreparedStatement log = c.prepareStatement(INSERT_LOG)) {
                 List<String> requestIds = new ArrayList<>();
                 List<String> holders = new ArrayList<>();
                 List<String> keyIds = new ArrayList<>();
@@ -128,7 +136,20 @@ public final class BillingStore {
                         costs.add(o.cost());
                         entryIds.add(Ids.newId("le"));
                     }
-                    RequestLogRows.bind(log, e);
+                    log.setString(1, e.requestId());
+                    log.setString(2, e.accountId());
+                    log.setString(3, e.keyId());
+                    log.setString(4, e.model());
+                    log.setString(5, e.endpoint());
+                    log.setInt(6, e.status());
+                    log.setString(7, e.errorCode());
+                    setInt(log, 8, e.latencyMs());
+                    setInt(log, 9, e.ttfbMs());
+                    setLong(log, 10, e.inputTokens());
+                    setLong(log, 11, e.outputTokens());
+                    log.setBigDecimal(12, e.credits() == null ? BigDecimal.ZERO : e.credits());
+                    log.setString(13, e.upstreamId());
+                    log.setTimestamp(14, Timestamp.from(e.createdAt()));
                     log.addBatch();
                 }
                 if (!requestIds.isEmpty()) {
@@ -147,6 +168,22 @@ public final class BillingStore {
                 c.rollback();
                 throw e;
             }
+        }
+    }
+
+    private static void setInt(PreparedStatement ps, int i, Integer v) throws SQLException {
+        if (v == null) {
+            ps.setNull(i, Types.INTEGER);
+        } else {
+            ps.setInt(i, v);
+        }
+    }
+
+    private static void setLong(PreparedStatement ps, int i, Long v) throws SQLException {
+        if (v == null) {
+            ps.setNull(i, Types.BIGINT);
+        } else {
+            ps.setLong(i, v);
         }
     }
 }

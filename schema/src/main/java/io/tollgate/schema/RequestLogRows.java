@@ -6,7 +6,7 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.sql.Types;
 
-/** The one way a request-log row is written: idempotent by request id. */
+/** A request-log row written outside the outcome batches (a task's submit, with its acceptance): idempotent by request id, like those. */
 final class RequestLogRows {
 
     static final String INSERT = """
