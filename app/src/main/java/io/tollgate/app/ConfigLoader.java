@@ -8,6 +8,7 @@ import io.tollgate.app.TollgateConfig.AdminSettings;
 import io.tollgate.app.TollgateConfig.ContentRuleSettings;
 import io.tollgate.app.TollgateConfig.DatabaseSettings;
 import io.tollgate.app.TollgateConfig.LimitSettings;
+import io.tollgate.app.TollgateConfig.MediaSettings;
 import io.tollgate.app.TollgateConfig.MetricsSettings;
 import io.tollgate.app.TollgateConfig.ProxySettings;
 import io.tollgate.app.TollgateConfig.RedisSettings;
@@ -90,7 +91,7 @@ public final class ConfigLoader {
 
     private static TollgateConfig build(JsonNode root, String source, Map<String, String> env) {
         Section top = Section.root(root, source);
-        top.allow("database", "redis", "data_dir", "proxy", "admin", "metrics", "limits");
+        top.allow("database", "redis", "data_dir", "proxy", "admin", "metrics", "limits", "media");
 
         Section db = top.section("database");
         db.allow("url", "user", "password", "pool_size");
@@ -140,7 +141,20 @@ public final class ConfigLoader {
         m.allow("port");
         MetricsSettings metrics = new MetricsSettings(envPort(env, METRICS_PORT, m.port("port", MetricsSettings.DEFAULT_PORT)));
 
-        return new TollgateConfig(database, redis, dataDir, proxy, admin, metrics, limits);
+        MediaSettings md = MediaSettings.DEFAULTS;
+        Section me = top.section("media");
+        me.allow("video_default_seconds", "video_max_seconds", "max_video_tasks", "task_poll_interval_ms",
+                "task_sweep_interval_ms", "video_task_timeout_s", "image_task_timeout_s");
+        MediaSettings media = new MediaSettings(
+                me.positiveInteger("video_default_seconds", md.videoDefaultSeconds()),
+                me.positiveInteger("video_max_seconds", md.videoMaxSeconds()),
+                me.positiveInteger("max_video_tasks", md.maxVideoTasks()),
+                me.millis("task_poll_interval_ms", md.taskPollInterval()),
+                me.positiveMillis("task_sweep_interval_ms", md.taskSweepInterval()),
+                me.positiveSeconds("video_task_timeout_s", md.videoTaskTimeout()),
+                me.positiveSeconds("image_task_timeout_s", md.imageTaskTimeout()));
+
+        return new TollgateConfig(database, redis, dataDir, proxy, admin, metrics, limits, media);
     }
 
     /** {@code limits: {tiers: {<tier>: {general: N, image_submit: N, image_poll: N}}}}. */
@@ -334,6 +348,11 @@ public final class ConfigLoader {
         Duration positiveMillis(String name, Duration fallback) {
             Integer ms = positiveInteger(name);
             return ms == null ? fallback : Duration.ofMillis(ms);
+        }
+
+        Duration positiveSeconds(String name, Duration fallback) {
+            Integer s = positiveInteger(name);
+            return s == null ? fallback : Duration.ofSeconds(s);
         }
 
         FailurePolicy failurePolicy(String name, FailurePolicy fallback) {

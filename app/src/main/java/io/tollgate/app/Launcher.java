@@ -108,7 +108,7 @@ final class Launcher implements AutoCloseable {
         // Settlements wait in a journal under the data dir whenever PostgreSQL is away.
         ProxyConfig proxyConfig = config.proxy().toProxyConfig();
         proxyConfig = proxyConfig.withBilling(proxyConfig.billing().withJournalDir(config.dataDir().resolve("journal")));
-        ProxyServer proxy = ProxyServer.start(proxyConfig, config.limiterConfig(), database());
+        ProxyServer proxy = ProxyServer.start(proxyConfig, config.limiterConfig(), config.media().toMediaConfig(), database());
         started.push(new Part("proxy", proxy));
         this.proxy = proxy;
         out.println("proxy     listening on " + config.proxy().host() + ":" + proxy.port()

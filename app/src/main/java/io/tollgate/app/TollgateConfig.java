@@ -6,7 +6,9 @@ import io.tollgate.proxy.chat.ContentRules;
 import io.tollgate.proxy.limit.FailurePolicy;
 import io.tollgate.proxy.limit.LimitClass;
 import io.tollgate.proxy.limit.LimiterConfig;
+import io.tollgate.proxy.media.MediaConfig;
 
+import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
@@ -24,6 +26,7 @@ import java.util.regex.PatternSyntaxException;
  *
  * @param dataDir where the embedded database, the admin token, the demo key and the local journal live
  * @param limits  the requests-per-minute tiers the file configures (the rest of the limiter is in {@code redis})
+ * @param media   the image and video endpoints: video durations, concurrent video tasks, task polling and timeouts
  */
 public record TollgateConfig(
         DatabaseSettings database,
@@ -32,7 +35,8 @@ public record TollgateConfig(
         ProxySettings proxy,
         AdminSettings admin,
         MetricsSettings metrics,
-        LimitSettings limits) {
+        LimitSettings limits,
+        MediaSettings media) {
 
     public static final Path DEFAULT_DATA_DIR = Path.of("data");
 
@@ -44,13 +48,15 @@ public record TollgateConfig(
         Objects.requireNonNull(admin, "admin");
         Objects.requireNonNull(metrics, "metrics");
         Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(media, "media");
         limiterConfig(redis, limits);          // anything the limiter would refuse fails here, at load time
     }
 
     /** Every default: embedded PostgreSQL and the in-process limiter under {@code ./data}. */
     public static TollgateConfig defaults() {
         return new TollgateConfig(DatabaseSettings.EMBEDDED, RedisSettings.IN_PROCESS, DEFAULT_DATA_DIR,
-                ProxySettings.DEFAULTS, AdminSettings.DEFAULTS, MetricsSettings.DEFAULTS, LimitSettings.DEFAULTS);
+                ProxySettings.DEFAULTS, AdminSettings.DEFAULTS, MetricsSettings.DEFAULTS, LimitSettings.DEFAULTS,
+                MediaSettings.DEFAULTS);
     }
 
     /**
@@ -416,6 +422,51 @@ public record TollgateConfig(
         @Override
         public String toString() {
             return "AdminSettings[host=" + host + ", port=" + port + ", token=" + (token == null ? null : "***") + "]";
+        }
+    }
+
+    /**
+     * The image and video endpoints ({@code media.*}); see {@link MediaConfig} for what each does.
+     *
+     * @param videoDefaultSeconds seconds reserved for a video request that names no duration
+     * @param videoMaxSeconds     a longer video request is refused
+     * @param maxVideoTasks       concurrent video tasks per account
+     */
+    public record MediaSettings(int videoDefaultSeconds, int videoMaxSeconds, int maxVideoTasks,
+                                Duration taskPollInterval, Duration taskSweepInterval, Duration videoTaskTimeout,
+                                Duration imageTaskTimeout) {
+
+        public static final MediaSettings DEFAULTS = from(MediaConfig.defaults());
+
+        public MediaSettings {
+            requirePositive(videoDefaultSeconds, "media video_default_seconds");
+            requirePositive(videoMaxSeconds, "media video_max_seconds");
+            if (videoMaxSeconds < videoDefaultSeconds) {
+                throw new ConfigException("media video_max_seconds (" + videoMaxSeconds
+                        + ") must not be below video_default_seconds (" + videoDefaultSeconds + ")");
+            }
+            requirePositive(maxVideoTasks, "media max_video_tasks");
+            if (taskPollInterval == null || taskPollInterval.isNegative()) {
+                throw new ConfigException("media task_poll_interval_ms must not be negative but was " + taskPollInterval);
+            }
+            requirePositive(taskSweepInterval, "media task_sweep_interval_ms");
+            requirePositive(videoTaskTimeout, "media video_task_timeout_s");
+            requirePositive(imageTaskTimeout, "media image_task_timeout_s");
+        }
+
+        static MediaSettings from(MediaConfig c) {
+            return new MediaSettings(c.defaultVideoSeconds().intValueExact(), c.maxVideoSeconds().intValueExact(),
+                    c.maxVideoTasks(), c.upstreamPollInterval(), c.sweepInterval(), c.videoTaskTimeout(),
+                    c.imageTaskTimeout());
+        }
+
+        /** What {@code ProxyServer.start} takes. */
+        public MediaConfig toMediaConfig() {
+            return MediaConfig.defaults()
+                    .withVideoSeconds(BigDecimal.valueOf(videoDefaultSeconds), BigDecimal.valueOf(videoMaxSeconds))
+                    .withMaxVideoTasks(maxVideoTasks)
+                    .withPolling(taskPollInterval, taskSweepInterval)
+                    .withTaskTimeouts(videoTaskTimeout, imageTaskTimeout);
         }
     }
 

@@ -340,6 +340,46 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void mediaSettingsBecomeTheMediaConfig() {
+        TollgateConfig config = ConfigLoader.load("""
+                media:
+                  video_default_seconds: 8
+                  video_max_seconds: 20
+                  max_video_tasks: 3
+                  task_poll_interval_ms: 500
+                  task_sweep_interval_ms: 5000
+                  video_task_timeout_s: 1800
+                  image_task_timeout_s: 120
+                """, "t.yaml", NO_ENV);
+
+        var media = config.media().toMediaConfig();
+        assertThat(media.defaultVideoSeconds()).isEqualByComparingTo("8");
+        assertThat(media.maxVideoSeconds()).isEqualByComparingTo("20");
+        assertThat(media.maxVideoTasks()).isEqualTo(3);
+        assertThat(media.upstreamPollInterval()).isEqualTo(Duration.ofMillis(500));
+        assertThat(media.sweepInterval()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(media.videoTaskTimeout()).isEqualTo(Duration.ofMinutes(30));
+        assertThat(media.imageTaskTimeout()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(TollgateConfig.defaults().media().toMediaConfig()).isEqualTo(io.tollgate.proxy.media.MediaConfig.defaults());
+    }
+
+    @Test
+    void mediaSettingsAreChecked() {
+        assertThatThrownBy(() -> ConfigLoader.load("media: {max_video_tasks: 0}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'media.max_video_tasks' must be a positive whole number");
+        assertThatThrownBy(() -> ConfigLoader.load("media: {video_default_seconds: 30, video_max_seconds: 10}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("video_max_seconds (10) must not be below video_default_seconds (30)");
+        assertThatThrownBy(() -> ConfigLoader.load("media: {task_poll_interval_ms: -1}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("task_poll_interval_ms must not be negative");
+        assertThatThrownBy(() -> ConfigLoader.load("media: {video_seconds: 3}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("unknown key 'media.video_seconds'");
+    }
+
+    @Test
     void theStartupLineSaysWhereTheLimitsLive() {
         assertThat(Launcher.describeLimits(TollgateConfig.defaults().redis())).isEqualTo("in-process (single node)");
         TollgateConfig redis = ConfigLoader.load((Path) null, Map.of(

@@ -29,6 +29,7 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.tollgate.proxy.billing.Prices;
+import io.tollgate.proxy.catalog.Access;
 import io.tollgate.proxy.catalog.Catalog;
 import io.tollgate.proxy.catalog.RoutePlan;
 import io.tollgate.proxy.chat.ChatRequestInspector;
@@ -381,27 +382,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
         boolean authenticate() {
             String secret = presentedKey(head.headers());
-            ApiKey k = secret == null ? null : services.catalog().keyByHash(hashOf(secret));
-            if (k == null || ApiKey.REVOKED.equals(k.status())) {
-                fail(ApiError.INVALID_API_KEY, "invalid or missing API key");
-                return false;
-            }
-            key = k;
-            account = services.catalog().account(k.accountId());
-            if (account == null) {
-                fail(ApiError.INVALID_API_KEY, "invalid or missing API key");
-                return false;
-            }
-            if (ApiKey.PAUSED.equals(k.status())) {
-                fail(ApiError.API_KEY_PAUSED, "this API key is paused");
-                return false;
-            }
-            if (k.expiresAt() != null && !Instant.now().isBefore(k.expiresAt())) {
-                fail(ApiError.API_KEY_EXPIRED, "this API key expired at " + k.expiresAt());
-                return false;
-            }
-            if (!account.active()) {
-                fail(ApiError.ACCOUNT_DISABLED, "this account is disabled");
+            Access.KeyCheck check = Access.key(services.catalog(), secret == null ? null : hashOf(secret), Instant.now());
+            key = check.key();
+            account = check.account();
+            if (!check.allowed()) {
+                fail(check.refusal().error(), check.refusal().message());
                 return false;
             }
             return true;
@@ -1074,12 +1059,6 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** The key from {@code Authorization: Bearer …} or {@code x-api-key}, or null. */
     static String presentedKey(HttpHeaders headers) {
-        String auth = headers.get(HttpHeaderNames.AUTHORIZATION);
-        if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            String k = auth.substring(7).trim();
-            return k.isEmpty() ? null : k;
-        }
-        String k = headers.get(Headers.X_API_KEY);
-        return k == null || k.isBlank() ? null : k.trim();
+        return Headers.presentedKey(headers);
     }
 }

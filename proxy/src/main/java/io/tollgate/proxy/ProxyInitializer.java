@@ -11,6 +11,8 @@ import io.tollgate.proxy.http.RequestBodyLimitHandler;
 import io.tollgate.proxy.http.RequestDecoder;
 import io.tollgate.proxy.http.RequestFramingHandler;
 import io.tollgate.proxy.http.RequestHeadTimeoutHandler;
+import io.tollgate.proxy.media.MediaHandler;
+import io.tollgate.proxy.media.MediaServices;
 
 import java.util.concurrent.TimeUnit;
 
@@ -24,12 +26,15 @@ public final class ProxyInitializer extends ChannelInitializer<SocketChannel> {
     public static final String FLOW = "flow";
     public static final String IDLE = "idle";
     public static final String BODY_LIMIT = "body-limit";
+    public static final String MEDIA = "media";
     public static final String FRONTEND = "frontend";
 
     private final ProxyServices services;
+    private final MediaServices media;
 
-    public ProxyInitializer(ProxyServices services) {
+    public ProxyInitializer(ProxyServices services, MediaServices media) {
         this.services = services;
+        this.media = media;
     }
 
     @Override
@@ -47,6 +52,8 @@ public final class ProxyInitializer extends ChannelInitializer<SocketChannel> {
         p.addLast(FLOW, new FlowControlHandler());
         p.addLast(IDLE, new IdleStateHandler(0, 0, config.clientIdleTimeout().toMillis(), TimeUnit.MILLISECONDS));
         p.addLast(BODY_LIMIT, new RequestBodyLimitHandler(config.maxBodyBytes()));
+        // Image and video requests are taken here; everything else goes on to the frontend.
+        p.addLast(MEDIA, new MediaHandler(services, media));
         p.addLast(FRONTEND, new FrontendHandler(services));
     }
 }

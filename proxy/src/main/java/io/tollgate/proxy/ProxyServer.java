@@ -28,10 +28,14 @@ import io.tollgate.proxy.catalog.Catalog;
 import io.tollgate.proxy.catalog.CatalogSync;
 import io.tollgate.proxy.limit.LimiterConfig;
 import io.tollgate.proxy.limit.Limiters;
+import io.tollgate.proxy.media.MediaConfig;
+import io.tollgate.proxy.media.MediaServices;
+import io.tollgate.proxy.media.TaskService;
 import io.tollgate.proxy.mock.MockProvider;
 import io.tollgate.proxy.upstream.UpstreamPool;
 import io.tollgate.schema.BillingStore;
 import io.tollgate.schema.Database;
+import io.tollgate.schema.TaskStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,9 +61,12 @@ public final class ProxyServer implements AutoCloseable {
     private final Catalog catalog;
     private final Limiters limiters;
     private final DnsAddressResolverGroup resolver;
+    private final TaskService tasks;
 
     private ProxyServer(EventLoopGroup group, Channel server, CatalogSync sync, Billing billing,
-                        MockProvider mock, Catalog catalog, Limiters limiters, DnsAddressResolverGroup resolver) {
+                        MockProvider mock, Catalog catalog, Limiters limiters, DnsAddressResolverGroup resolver,
+                        TaskService tasks) {
+        this.tasks = tasks;
         this.limiters = limiters;
         this.resolver = resolver;
         this.group = group;
@@ -75,8 +82,13 @@ public final class ProxyServer implements AutoCloseable {
         return start(config, LimiterConfig.defaults(), database);
     }
 
-    /** Binds the proxy, loads the catalog and starts listening for changes. */
+    /** Binds the proxy with the default media settings. */
     public static ProxyServer start(ProxyConfig config, LimiterConfig limits, Database database) {
+        return start(config, limits, MediaConfig.defaults(), database);
+    }
+
+    /** Binds the proxy, loads the catalog and starts listening for changes. */
+    public static ProxyServer start(ProxyConfig config, LimiterConfig limits, MediaConfig mediaConfig, Database database) {
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         int threads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
@@ -88,6 +100,7 @@ public final class ProxyServer implements AutoCloseable {
         CatalogSync sync = null;
         Limiters limiters = null;
         DnsAddressResolverGroup resolver = null;
+        TaskService tasks = null;
         try {
             limiters = Limiters.create(limits, group);
             mock = MockProvider.start(group, "127.0.0.1", 0, MockProvider.Options.defaults());
@@ -110,6 +123,7 @@ public final class ProxyServer implements AutoCloseable {
             billing = new Billing(new BillingStore(database.dataSource()), Math.max(2, database.config().maxPoolSize() / 2),
                     config.billing());
             ProxyServices services = new ProxyServices(config, catalog, billing, limiters, Map.copyOf(pools));
+            tasks = new TaskService(services, mediaConfig, new TaskStore(database.dataSource())).start();
 
             Channel server = new ServerBootstrap()
                     .group(group)
@@ -118,13 +132,16 @@ public final class ProxyServer implements AutoCloseable {
                     .childOption(ChannelOption.AUTO_READ, false)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
-                    .childHandler(new ProxyInitializer(services))
+                    .childHandler(new ProxyInitializer(services, new MediaServices(mediaConfig, tasks)))
                     .bind(config.host(), config.port())
                     .syncUninterruptibly()
                     .channel();
             log.info("proxy listening on {} ({})", server.localAddress(), epoll ? "epoll" : "nio");
-            return new ProxyServer(group, server, sync, billing, mock, catalog, limiters, resolver);
+            return new ProxyServer(group, server, sync, billing, mock, catalog, limiters, resolver, tasks);
         } catch (SSLException | RuntimeException e) {
+            if (tasks != null) {
+                tasks.close();
+            }
             if (sync != null) {
                 sync.close();
             }
@@ -182,6 +199,7 @@ public final class ProxyServer implements AutoCloseable {
     @Override
     public void close() {
         server.close().syncUninterruptibly();
+        tasks.close();
         sync.close();
         mock.close();
         limiters.close();                            // its Redis connection may live on the group's loops

@@ -84,6 +84,10 @@ public final class Gateway implements AutoCloseable {
     }
 
     public Gateway(ProxyConfig config, io.tollgate.proxy.limit.LimiterConfig limits) {
+        this(config, limits, io.tollgate.proxy.media.MediaConfig.defaults());
+    }
+
+    public Gateway(ProxyConfig config, io.tollgate.proxy.limit.LimiterConfig limits, io.tollgate.proxy.media.MediaConfig media) {
         db = TestDatabase.create();
         mock = MockProvider.start("127.0.0.1", 0, new MockProvider.Options(8, Duration.ZERO, Duration.ZERO, UPSTREAM_KEY));
         accounts = new AccountStore(db.database().dataSource());
@@ -92,7 +96,7 @@ public final class Gateway implements AutoCloseable {
         models = new ModelStore(db.database().dataSource());
         upstream = upstreams.create("mock", "openai", "http://127.0.0.1:" + mock.port() + "/v1", UPSTREAM_KEY, 1, 0, true);
         putModel(MODEL, "mock-model", PRICING, 1000);
-        proxy = ProxyServer.start(config, limits, db.database());
+        proxy = ProxyServer.start(config, limits, media, db.database());
     }
 
     public void putModel(String id, String upstreamModel, Pricing pricing, Integer maxOutputTokens) {

@@ -125,6 +125,17 @@ public final class Billing implements AutoCloseable {
     }
 
     /**
+     * Hands a reservation made with {@link #reserve} over to the database, where something that
+     * outlives this process holds it (a media task); see {@link CreditLeases#handOver}. When
+     * {@code moved} accepts the result the reservation is gone from here and must not be
+     * {@link #finish finished} with the request; otherwise it still must.
+     */
+    public <T> CompletableFuture<T> handOver(String keyId, BigDecimal amount, CreditLeases.HandOver<T> work,
+                                             java.util.function.Predicate<T> moved) {
+        return leases.handOver(keyId, amount, work, moved);
+    }
+
+    /**
      * The end of a request, exactly once: its reservation ({@code reserved}, null when it held
      * none) is released, {@code cost} is charged, and the request-log row is written.
      */

@@ -217,6 +217,62 @@ public final class CreditLeases {
         }, blocking);
     }
 
+    /** Database work that takes a reservation out of this proxy's lease, given the lease's holder. */
+    @FunctionalInterface
+    public interface HandOver<T> {
+        T run(String holder) throws SQLException;
+    }
+
+    /**
+     * Hands {@code amount}, reserved here for one request, over to a new owner in the database (a
+     * media task, which outlives this process): {@code work} runs on a blocking thread while no
+     * other database call for the key is in flight (a growth answering after it would otherwise
+     * put the amount back into our count), and takes the amount out of the lease in its
+     * transaction. When {@code moved} says it did, the amount leaves this slice here too: no
+     * longer in use, no longer leased. Otherwise it is still held, to be {@link #settle settled}
+     * as usual. Fails with {@link Billing.BillingUnavailableException} when the database could not
+     * be asked.
+     */
+    public <T> CompletableFuture<T> handOver(String keyId, BigDecimal amount, HandOver<T> work,
+                                             java.util.function.Predicate<T> moved) {
+        KeyCredit k = keys.get(keyId);
+        if (k == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("no reservation of " + keyId + " to hand over"));
+        }
+        CompletableFuture<Reserve> mine = new CompletableFuture<>();
+        CompletableFuture<Reserve> busy;
+        synchronized (k) {
+            busy = k.dbCall;
+            if (busy == null) {
+                k.dbCall = mine;
+            }
+        }
+        if (busy != null) {
+            return busy.handle((r, e) -> null).thenCompose(x -> handOver(keyId, amount, work, moved));
+        }
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                T result = work.run(holder);
+                databaseAnswered();
+                if (moved.test(result)) {
+                    synchronized (k) {
+                        k.inUse = k.inUse.subtract(amount);
+                        k.leased = k.leased.subtract(amount).max(BigDecimal.ZERO);
+                    }
+                }
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                databaseFailed();
+                throw new Billing.BillingUnavailableException(e);
+            } finally {
+                synchronized (k) {
+                    k.dbCall = null;
+                }
+                mine.complete(Reserve.RESERVED);
+            }
+        }, blocking);
+    }
+
     /** The request is over: its reservation goes, its cost waits to be written. */
     public void settle(String keyId, BigDecimal reserved, BigDecimal cost) {
         KeyCredit k = keys.get(keyId);

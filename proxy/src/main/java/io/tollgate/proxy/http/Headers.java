@@ -56,4 +56,15 @@ public final class Headers {
             to.add(name, e.getValue());
         }
     }
+
+    /** The key from {@code Authorization: Bearer …} or {@code x-api-key}, or null. */
+    public static String presentedKey(HttpHeaders headers) {
+        String auth = headers.get(HttpHeaderNames.AUTHORIZATION);
+        if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            String k = auth.substring(7).trim();
+            return k.isEmpty() ? null : k;
+        }
+        String k = headers.get(X_API_KEY);
+        return k == null || k.isBlank() ? null : k.trim();
+    }
 }

@@ -19,6 +19,18 @@ public final class MockHeaders {
     public static final String REPORTED_PROMPT_TOKENS = "x-mock-reported-prompt-tokens";
     /** One of the {@code BEHAVIOR_*} values. */
     public static final String BEHAVIOR = "x-mock-behavior";
+    /** Images to answer with, whatever the request's {@code n} asked (fewer, or more). */
+    public static final String IMAGES = "x-mock-images";
+    /** Make every {@code b64_json} image this many base64 characters (a big answer), instead of a 1×1 PNG. */
+    public static final String IMAGE_BYTES = "x-mock-image-bytes";
+    /** On a video submit: milliseconds the task stays {@code queued} (default 500). */
+    public static final String TASK_QUEUED_MS = "x-mock-task-queued-ms";
+    /** On a video submit: milliseconds it then stays {@code running} (default 1500). */
+    public static final String TASK_RUNNING_MS = "x-mock-task-running-ms";
+    /** On a video submit: how the task ends, {@code succeeded} (the default) or {@code failed}. */
+    public static final String TASK_OUTCOME = "x-mock-task-outcome";
+    /** On a video submit: the duration, in seconds, the finished task reports (default: what was asked). */
+    public static final String VIDEO_SECONDS = "x-mock-video-seconds";
 
     /** Close the connection without writing a byte. */
     public static final String BEHAVIOR_CLOSE_BEFORE_HEAD = "close-before-head";

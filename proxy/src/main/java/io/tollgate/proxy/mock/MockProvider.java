@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * A fake OpenAI-compatible provider over real HTTP/1.1: the one test double of the suite and the
  * benchmark's upstream. It serves {@code POST …/chat/completions} (JSON or SSE, usage like
- * OpenAI) and {@code GET …/models} under any path prefix, answers everything else 404 in
+ * OpenAI), {@code GET …/models}, {@code POST …/images/generations} and the video task API
+ * ({@code POST …/videos/generations}, {@code GET …/videos/generations/{id}}; see {@link MockMedia})
+ * under any path prefix, answers everything else 404 in
  * OpenAI's error format, and can be steered per request by the {@link MockHeaders}.
  *
  * <p>Token counts are deterministic: prompt tokens are the sum over messages of (words of text

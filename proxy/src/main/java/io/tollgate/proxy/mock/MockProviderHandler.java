@@ -49,6 +49,7 @@ final class MockProviderHandler extends ChannelInboundHandlerAdapter {
     private static final AsciiString TEXT_EVENT_STREAM = AsciiString.cached("text/event-stream");
     private static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
     private static final String BEARER = "bearer ";
+    private static final String VIDEOS = "/videos/generations";
 
     private static final byte[] MODELS = ("{\"object\":\"list\",\"data\":[{\"id\":\"mock-model\",\"object\":\"model\","
             + "\"created\":1700000000,\"owned_by\":\"mock\"}]}").getBytes(StandardCharsets.US_ASCII);
@@ -59,16 +60,19 @@ final class MockProviderHandler extends ChannelInboundHandlerAdapter {
     private final MockRecords records;
     private final ObjectMapper json;
     private final ChatAnswers answers;
+    private final MockMedia media;
 
     private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
     private boolean busy;
     private ScheduledFuture<?> timer;
 
-    MockProviderHandler(MockProvider.Options options, MockRecords records, ObjectMapper json, ChatAnswers answers) {
+    MockProviderHandler(MockProvider.Options options, MockRecords records, ObjectMapper json, ChatAnswers answers,
+                        MockMedia media) {
         this.options = options;
         this.records = records;
         this.json = json;
         this.answers = answers;
+        this.media = media;
     }
 
     @Override
@@ -171,6 +175,22 @@ final class MockProviderHandler extends ChannelInboundHandlerAdapter {
             authenticate(request.headers());
             return c -> sendFull(c, HttpResponseStatus.OK, Unpooled.wrappedBuffer(MODELS), null, keepAlive);
         }
+        if (HttpMethod.POST.equals(method) && path.endsWith("/images/generations")) {
+            authenticate(request.headers());
+            byte[] images = media.images(body, request.headers());
+            return c -> sendJson(c, images, overrides.behavior(), keepAlive);
+        }
+        if (HttpMethod.POST.equals(method) && path.endsWith(VIDEOS)) {
+            authenticate(request.headers());
+            byte[] task = media.submitVideo(body, request.headers());
+            return c -> sendJson(c, task, overrides.behavior(), keepAlive);
+        }
+        int videos = path.lastIndexOf(VIDEOS + "/");
+        if (HttpMethod.GET.equals(method) && videos >= 0 && path.indexOf('/', videos + VIDEOS.length() + 1) < 0) {
+            authenticate(request.headers());
+            byte[] task = media.pollVideo(path.substring(videos + VIDEOS.length() + 1));
+            return c -> sendJson(c, task, overrides.behavior(), keepAlive);
+        }
         throw new MockException(OpenAiError.unknownUrl(method.name(), path));
     }
 
@@ -225,6 +245,21 @@ final class MockProviderHandler extends ChannelInboundHandlerAdapter {
             records.usage(answer.usage());
         }
         sendFull(ctx, HttpResponseStatus.OK, body, answer.id(), keepAlive);
+    }
+
+    /** A whole JSON answer; {@link Behavior#CLOSE_MID_STREAM} promises it all and delivers half, then closes. */
+    private void sendJson(ChannelHandlerContext ctx, byte[] json, Behavior behavior, boolean keepAlive) {
+        if (behavior == Behavior.CLOSE_MID_STREAM) {
+            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            head.headers()
+                    .set(HttpHeaderNames.CONTENT_TYPE, APPLICATION_JSON)
+                    .setInt(HttpHeaderNames.CONTENT_LENGTH, json.length);
+            ctx.write(head);
+            ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(json, 0, json.length / 2)))
+                    .addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        sendFull(ctx, HttpResponseStatus.OK, Unpooled.wrappedBuffer(json), null, keepAlive);
     }
 
     private void sendError(ChannelHandlerContext ctx, OpenAiError error, boolean keepAlive) {

@@ -26,6 +26,7 @@ final class MockProviderInitializer extends ChannelInitializer<SocketChannel> {
     // Trailing bytes after the JSON value are an error, as for OpenAI.
     private final ObjectMapper json = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private final ChatAnswers answers = new ChatAnswers();
+    private final MockMedia media = new MockMedia(json);
 
     MockProviderInitializer(MockProvider.Options options, MockRecords records, ChannelGroup connections) {
         this.options = options;
@@ -41,6 +42,6 @@ final class MockProviderInitializer extends ChannelInitializer<SocketChannel> {
         // Before the aggregator: it alone sees a head whose body never completes.
         p.addLast(TRACKER, new RequestCompletionTracker(records));
         p.addLast(AGGREGATOR, new HttpObjectAggregator(MAX_BODY_BYTES));
-        p.addLast(PROVIDER, new MockProviderHandler(options, records, json, answers));
+        p.addLast(PROVIDER, new MockProviderHandler(options, records, json, answers, media));
     }
 }
