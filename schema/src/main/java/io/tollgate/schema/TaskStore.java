@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Media tasks and the credits they hold (see {@code V5__media_tasks.sql}): opened with their
+ * Media tasks and the credits they hold (see {@code V7__media_tasks.sql}): opened with their
  * reservation, accepted by the upstream, ended exactly once with their settlement. Blocking JDBC
  * that throws {@link SQLException}, like {@link BillingStore}: callers run it off the event loop
  * and decide what an unreachable database means.

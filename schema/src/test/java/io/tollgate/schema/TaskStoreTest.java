@@ -19,7 +19,7 @@ import java.util.concurrent.Future;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The task functions of V5 on the real PostgreSQL: reservations moved, limits kept, settled once. */
+/** The task functions of V7 on the real PostgreSQL: reservations moved, limits kept, settled once. */
 class TaskStoreTest {
 
     private static TestDatabase db;
