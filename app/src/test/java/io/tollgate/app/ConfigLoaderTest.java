@@ -572,7 +572,8 @@ class ConfigLoaderTest {
         assertThat(limited.upstreamIdleTimeout()).isEqualTo(Duration.ofMillis(300));
         assertThat(limited.maxMessages()).isEqualTo(7);
         assertThat(limited.maxMessageChars()).isEqualTo(700);
-        assertThat(limited.contentRules().patterns()).hasSize(2);
+        assertThat(limited.contentRules().keywordCount()).isEqualTo(1);
+        assertThat(limited.contentRules().patterns()).hasSize(1);
         assertThat(limited.contentRules().matches("SPAM")).isTrue();
         assertThat(limited.contentRules().matches("xxx")).isTrue();
         assertThat(limited.contentRules().matches("xx")).isFalse();

@@ -97,6 +97,9 @@ public final class TollgateBenchServer implements Callable<Integer> {
             + "(default: $TOLLGATE_BENCH_REDIS or ${DEFAULT-VALUE} when it answers, else none)")
     String redisUrl = System.getenv().getOrDefault("TOLLGATE_BENCH_REDIS", "redis://127.0.0.1:6379");
 
+    @Option(names = "--no-content-rules", description = "run without the content rules (for comparisons)")
+    boolean noContentRules;
+
     @Option(names = "--no-journal", description = "keep outcomes in memory instead of the on-disk billing journal")
     boolean noJournal;
 
@@ -138,10 +141,13 @@ public final class TollgateBenchServer implements Callable<Integer> {
         database.set(Database.open(new Database.Config(databaseUrl(adminUrl, name), null, null, poolSize)));
         database.get().migrate();
         String key = seed(database.get(), upstreamUrl);
-        ProxyConfig config = withIoThreads(ProxyConfig.defaults().withHostPort(host, port), ioThreads)
-                .withContentRules(CONTENT_RULES);
+        ProxyConfig config = withIoThreads(ProxyConfig.defaults().withHostPort(host, port), ioThreads);
         List<String> features = new java.util.ArrayList<>(List.of("key-check", "credit-leases", "settlement", "request-log",
-                "message-limits", "content-rules"));
+                "message-limits"));
+        if (!noContentRules) {
+            config = config.withContentRules(CONTENT_RULES);
+            features.add("content-rules");
+        }
         if (!noJournal) {
             Path journal = journalDir(name);
             config = config.withBilling(config.billing().withJournalDir(journal));

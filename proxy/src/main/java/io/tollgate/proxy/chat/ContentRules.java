@@ -25,6 +25,8 @@ public final class ContentRules {
     /** No rules: message text is never matched at all. */
     public static final ContentRules NONE = new ContentRules(List.of());
 
+    private final KeywordMatcher keywords;       // null: none
+    private final int keywordCount;
     private final List<Pattern> patterns;
     /**
      * One {@link Matcher} per pattern and thread, reset for every text: a new one per text (with
@@ -32,7 +34,14 @@ public final class ContentRules {
      */
     private final FastThreadLocal<Matcher[]> matchers;
 
+    /** Regular expressions only. */
     public ContentRules(List<Pattern> patterns) {
+        this(List.of(), patterns);
+    }
+
+    private ContentRules(List<String> keywords, List<Pattern> patterns) {
+        this.keywords = keywords.isEmpty() ? null : new KeywordMatcher(keywords);
+        this.keywordCount = keywords.size();
         patterns = List.copyOf(patterns);
         for (Pattern p : patterns) {
             // Such a rule would refuse every request that has any text: surely a typo like "a|".
@@ -62,16 +71,10 @@ public final class ContentRules {
      */
     public static ContentRules of(Collection<String> keywords, Collection<String> expressions) {
         List<Pattern> compiled = new ArrayList<>();
-        if (!keywords.isEmpty()) {
-            // One alternation, so a text is scanned once for all keywords.
-            StringBuilder alternatives = new StringBuilder();
-            for (String k : keywords) {
-                if (Objects.requireNonNull(k, "keyword").isBlank()) {
-                    throw new IllegalArgumentException("content rule keyword must not be blank");
-                }
-                alternatives.append(alternatives.isEmpty() ? "" : "|").append(Pattern.quote(k));
+        for (String k : keywords) {
+            if (Objects.requireNonNull(k, "keyword").isBlank()) {
+                throw new IllegalArgumentException("content rule keyword must not be blank");
             }
-            compiled.add(Pattern.compile(alternatives.toString(), Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE));
         }
         for (String e : expressions) {
             try {
@@ -81,19 +84,28 @@ public final class ContentRules {
                         + bad.getMessage(), bad);
             }
         }
-        return compiled.isEmpty() ? NONE : new ContentRules(compiled);
+        return compiled.isEmpty() && keywords.isEmpty() ? NONE : new ContentRules(List.copyOf(keywords), compiled);
     }
 
+    /** How many keywords, matched together in one pass over a text ({@link KeywordMatcher}). */
+    public int keywordCount() {
+        return keywordCount;
+    }
+
+    /** The regular expressions, each matched on its own. */
     public List<Pattern> patterns() {
         return patterns;
     }
 
     public boolean isEmpty() {
-        return patterns.isEmpty();
+        return keywords == null && patterns.isEmpty();
     }
 
     /** Whether any rule is found in {@code text}. */
     public boolean matches(CharSequence text) {
+        if (keywords != null && keywords.find(text)) {
+            return true;
+        }
         if (patterns.isEmpty()) {
             return false;
         }
@@ -114,6 +126,6 @@ public final class ContentRules {
 
     @Override
     public String toString() {
-        return "ContentRules" + patterns.stream().map(Pattern::pattern).toList();
+        return "ContentRules[" + keywordCount + " keywords, expressions " + patterns.stream().map(Pattern::pattern).toList() + "]";
     }
 }
