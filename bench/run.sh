@@ -12,7 +12,7 @@
 # load generator and mock upstream to the lower half (TOLLGATE_BENCH_PIN=0 turns pinning off), and
 # runs the mock upstream, nginx and Tollgate as processes of their own. Tollgate gets a fresh
 # database tg_bench_<random> on the local PostgreSQL (TOLLGATE_BENCH_PG: a JDBC URL to use another),
-# dropped when it exits. TOLLGATE_BENCH_JVM_OPTS: Tollgate's JVM options (default those of ./tollgate: -XX:+UseZGC
+# dropped when it exits. TOLLGATE_BENCH_JVM_OPTS: Tollgate's JVM options (default those of ./tollgate: -XX:+UseG1GC
 # -Dio.netty.leakDetection.level=disabled).
 set -euo pipefail
 
@@ -113,6 +113,38 @@ if [[ "${TOLLGATE_BENCH_PIN:-1}" != 0 ]] && (( N >= 2 )) && command -v taskset >
   say "CPUs: generator on $CLIENT_CPUS, mock upstream on $MOCK_CPUS, proxies on $PROXY_CPUS"
 fi
 
+# PostgreSQL and Redis are Tollgate's services, on other machines in a deployment: here they run on
+# the generator's CPUs too, so that they never take the proxy's CPU from under its event loop (a
+# settlement batch or a Lua call there stalled it for milliseconds). Every running postgres and
+# redis-server process is moved (new backends inherit the postmaster's CPUs) and put back on exit.
+# TOLLGATE_BENCH_PIN_SERVICES=0 leaves them alone.
+SERVICES_CPUS=""
+declare -A SAVED_AFFINITY=()
+restore_services() {
+  local pid
+  for pid in "${!SAVED_AFFINITY[@]}"; do
+    taskset -a -p -c "${SAVED_AFFINITY[$pid]}" "$pid" >/dev/null 2>&1 || true
+  done
+  if [[ -n "$SERVICES_CPUS" ]]; then
+    # backends forked during the run inherited the pinned set: give them every CPU back
+    for pid in $(pgrep -x postgres 2>/dev/null; pgrep -x redis-server 2>/dev/null); do
+      [[ -n "${SAVED_AFFINITY[$pid]:-}" ]] || taskset -a -p -c "0-$((N - 1))" "$pid" >/dev/null 2>&1 || true
+    done
+  fi
+}
+if [[ -n "$CLIENT_CPUS" && "${TOLLGATE_BENCH_PIN_SERVICES:-1}" != 0 ]]; then
+  for pid in $(pgrep -x postgres 2>/dev/null; pgrep -x redis-server 2>/dev/null); do
+    if affinity="$(taskset -p -c "$pid" 2>/dev/null)" && taskset -a -p -c "$CLIENT_CPUS" "$pid" >/dev/null 2>&1; then
+      SAVED_AFFINITY[$pid]="${affinity##*: }"
+    fi
+  done
+  if (( ${#SAVED_AFFINITY[@]} )); then
+    SERVICES_CPUS="$CLIENT_CPUS"
+    trap restore_services EXIT
+    say "PostgreSQL and Redis (${#SAVED_AFFINITY[@]} processes) moved to CPU $SERVICES_CPUS for the run"
+  fi
+fi
+
 # --- names -------------------------------------------------------------------------------------
 COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 COMMIT_NOTE="$COMMIT"
@@ -137,7 +169,7 @@ fi
 
 # --- the suite ---------------------------------------------------------------------------------
 ARGS=(--results "$RESULTS" --name "$NAME" --commit "$COMMIT_NOTE" --nginx "$NGINX" --wrk "$WRK"
-      --client-cpus "$CLIENT_CPUS" --mock-cpus "$MOCK_CPUS" --proxy-cpus "$PROXY_CPUS" --command "bench/run.sh${ORIGINAL_ARGS:+ $ORIGINAL_ARGS}")
+      --client-cpus "$CLIENT_CPUS" --mock-cpus "$MOCK_CPUS" --proxy-cpus "$PROXY_CPUS" --services-cpus "$SERVICES_CPUS" --command "bench/run.sh${ORIGINAL_ARGS:+ $ORIGINAL_ARGS}")
 [[ -n "$NGINX_REASON" ]] && ARGS+=(--nginx-skip-reason "$NGINX_REASON")
 [[ -n "${TOLLGATE_BENCH_JVM_OPTS:-}" ]] && ARGS+=(--tollgate-jvm-options "$TOLLGATE_BENCH_JVM_OPTS")
 (( QUICK )) && ARGS+=(--quick)

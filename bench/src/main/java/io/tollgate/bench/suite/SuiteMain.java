@@ -51,6 +51,9 @@ public final class SuiteMain implements Callable<Integer> {
     @Option(names = "--client-cpus", description = "taskset CPU list of the load generator; empty: no pinning")
     String clientCpus = "";
 
+    @Option(names = "--services-cpus", description = "CPUs PostgreSQL and Redis were moved to by run.sh (empty: not pinned)")
+    String servicesCpus = "";
+
     @Option(names = "--mock-cpus", description = "taskset CPU list of the mock upstream (default: the generator's)")
     String mockCpus;
 
@@ -71,7 +74,7 @@ public final class SuiteMain implements Callable<Integer> {
     String pg = System.getenv().getOrDefault("TOLLGATE_BENCH_PG", "jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres");
 
     @Option(names = "--tollgate-jvm-options", description = "JVM options of the Tollgate process (default: ${DEFAULT-VALUE})")
-    String tollgateJvmOptions = "-XX:+UseZGC -Dio.netty.leakDetection.level=disabled";
+    String tollgateJvmOptions = "-XX:+UseG1GC -Dio.netty.leakDetection.level=disabled";
 
     @Option(names = "--jmh-json", description = "JMH's JSON results to include in the report")
     Path jmhJson;
@@ -164,7 +167,8 @@ public final class SuiteMain implements Callable<Integer> {
                 ? (launch.clientCpus().equals(launch.mockCpus())
                         ? "generator and mock upstream share CPU " + launch.clientCpus()
                         : "generator on CPU " + launch.clientCpus() + ", mock upstream on CPU " + launch.mockCpus())
-                + ", proxy (nginx workers / Tollgate JVM) on CPU " + launch.proxyCpus() + " (taskset); PostgreSQL not pinned"
+                + ", proxy (nginx workers / Tollgate JVM) on CPU " + launch.proxyCpus() + " (taskset); "
+                + (servicesCpus.isBlank() ? "PostgreSQL and Redis not pinned" : "PostgreSQL and Redis on CPU " + servicesCpus)
                 : "none");
         m.put("proxy threads", launch.proxyThreads() + " (Tollgate event loops = nginx worker_processes)");
         m.put("Tollgate JVM options", String.join(" ", launch.tollgateJvmOptions()) + " (database pool 10, as `database.pool_size`'s default)");
