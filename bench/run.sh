@@ -12,8 +12,8 @@
 # load generator and mock upstream to the lower half (TOLLGATE_BENCH_PIN=0 turns pinning off), and
 # runs the mock upstream, nginx and Tollgate as processes of their own. Tollgate gets a fresh
 # database tg_bench_<random> on the local PostgreSQL (TOLLGATE_BENCH_PG: a JDBC URL to use another),
-# dropped when it exits. TOLLGATE_BENCH_JVM_OPTS: Tollgate's JVM options (default those of ./tollgate: -XX:+UseG1GC
-# -Dio.netty.leakDetection.level=disabled).
+# dropped when it exits. TOLLGATE_BENCH_JVM_OPTS: Tollgate's JVM options (default those of ./tollgate as root: -XX:+UseG1GC
+# -Dio.netty.leakDetection.level=disabled -XX:ThreadPriorityPolicy=1).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

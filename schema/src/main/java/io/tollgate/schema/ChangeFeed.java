@@ -42,6 +42,7 @@ public final class ChangeFeed implements AutoCloseable {
         this.tick = tick;
         this.thread = new Thread(this::loop, "tollgate-change-feed");
         this.thread.setDaemon(true);
+        this.thread.setPriority(Thread.MIN_PRIORITY + 1);   // catching up only; the proxy's loops come first
     }
 
     public void start() {

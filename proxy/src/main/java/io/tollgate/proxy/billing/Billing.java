@@ -36,6 +36,14 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class Billing implements AutoCloseable {
 
+    /**
+     * The priority of the threads that only catch up (journal, settlement, lease upkeep): below the
+     * event loops' (Netty's are at the maximum), so on a proxy with few cores they do not take the
+     * CPU from under a loop mid-request. The JVM maps it to a nice value only with
+     * {@code -XX:ThreadPriorityPolicy=1}, as ./tollgate runs it; otherwise it is ignored.
+     */
+    public static final int BACKGROUND_PRIORITY = Thread.MIN_PRIORITY + 1;
+
     private static final Logger log = LoggerFactory.getLogger(Billing.class);
     private static final int MAX_BATCH = 512;
     /** How long the settling thread gathers outcomes after a commit before the next one. */
@@ -103,14 +111,17 @@ public final class Billing implements AutoCloseable {
         this.maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tollgate-credit-leases");
             t.setDaemon(true);
+            t.setPriority(BACKGROUND_PRIORITY);
             return t;
         });
         long every = Math.max(1, config.creditLeaseTtl().toMillis() / 3);
         this.maintenance.scheduleWithFixedDelay(leases::maintain, every, every, TimeUnit.MILLISECONDS);
         this.journaler = new Thread(this::journalLoop, "tollgate-journal");
         this.journaler.setDaemon(true);
+        this.journaler.setPriority(BACKGROUND_PRIORITY);
         this.writer = new Thread(this::applyLoop, "tollgate-settle");
         this.writer.setDaemon(true);
+        this.writer.setPriority(BACKGROUND_PRIORITY);
         this.journaler.start();
         this.writer.start();
     }

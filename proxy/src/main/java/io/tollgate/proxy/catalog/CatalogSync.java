@@ -62,6 +62,7 @@ public final class CatalogSync implements AutoCloseable {
         this.watch = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tollgate-catalog-watch");
             t.setDaemon(true);
+            t.setPriority(io.tollgate.proxy.billing.Billing.BACKGROUND_PRIORITY);
             return t;
         });
         this.keys = new KeyStore(database.dataSource());

@@ -93,6 +93,7 @@ public final class TaskService implements AutoCloseable {
         this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tollgate-task-sweeper");
             t.setDaemon(true);
+            t.setPriority(io.tollgate.proxy.billing.Billing.BACKGROUND_PRIORITY);
             return t;
         });
         this.loops = new ArrayList<>(services.pools().keySet());
