@@ -83,8 +83,8 @@ final class MockMedia {
         }
         JsonNode format = root.get("response_format");
         boolean b64 = format != null && "b64_json".equals(format.asText());
-        int count = (int) header(headers, MockHeaders.IMAGES, n, 1_000);
-        long imageChars = header(headers, MockHeaders.IMAGE_BYTES, -1, 64L * 1024 * 1024);
+        int count = (int) MockOverrides.number(headers, MockHeaders.IMAGES, n, 1_000);
+        long imageChars = MockOverrides.number(headers, MockHeaders.IMAGE_BYTES, -1, 64L * 1024 * 1024);
         String base64 = imageChars < 0 ? PNG_1X1 : "A".repeat((int) imageChars);
         long answer = ids.incrementAndGet();
         StringBuilder out = new StringBuilder(64 + count * (b64 ? base64.length() + 20 : 80))
@@ -117,7 +117,7 @@ final class MockMedia {
             try {
                 reported = new BigDecimal(override.trim());
             } catch (NumberFormatException e) {
-                throw invalidHeader(MockHeaders.VIDEO_SECONDS, "a decimal number");
+                throw MockOverrides.invalid(MockHeaders.VIDEO_SECONDS, "a decimal number");
             }
         }
         String outcome = headers.get(MockHeaders.TASK_OUTCOME);
@@ -126,12 +126,12 @@ final class MockMedia {
             switch (outcome.trim().toLowerCase(Locale.ROOT)) {
                 case "succeeded" -> fails = false;
                 case "failed" -> fails = true;
-                default -> throw invalidHeader(MockHeaders.TASK_OUTCOME, "succeeded or failed");
+                default -> throw MockOverrides.invalid(MockHeaders.TASK_OUTCOME, "succeeded or failed");
             }
         }
         VideoTask task = new VideoTask("vtask-mock-" + ids.incrementAndGet(), model, System.currentTimeMillis() / 1000,
-                System.nanoTime(), header(headers, MockHeaders.TASK_QUEUED_MS, DEFAULT_QUEUED_MS, Long.MAX_VALUE),
-                header(headers, MockHeaders.TASK_RUNNING_MS, DEFAULT_RUNNING_MS, Long.MAX_VALUE), fails, reported);
+                System.nanoTime(), MockOverrides.number(headers, MockHeaders.TASK_QUEUED_MS, DEFAULT_QUEUED_MS, Long.MAX_VALUE),
+                MockOverrides.number(headers, MockHeaders.TASK_RUNNING_MS, DEFAULT_RUNNING_MS, Long.MAX_VALUE), fails, reported);
         if (tasks.size() >= TASK_LIMIT) {
             forgetOldest();
         }
@@ -232,29 +232,8 @@ final class MockMedia {
         return node.textValue();
     }
 
-    private static long header(HttpHeaders headers, String name, long fallback, long max) throws MockException {
-        String value = headers.get(name);
-        if (value == null) {
-            return fallback;
-        }
-        try {
-            long n = Long.parseLong(value.trim());
-            if (n >= 0 && n <= max) {
-                return n;
-            }
-        } catch (NumberFormatException ignored) {
-            // answered below
-        }
-        throw invalidHeader(name, "a number from 0 to " + max);
-    }
-
     private static MockException invalidType(String field, String expected) {
         return new MockException(OpenAiError.invalidRequest("invalid_type", field,
                 "Invalid type for '" + field + "': expected " + expected + "."));
-    }
-
-    private static MockException invalidHeader(String header, String expected) {
-        return new MockException(OpenAiError.invalidRequest("invalid_mock_header", null,
-                "Invalid " + header + " header: expected " + expected + "."));
     }
 }

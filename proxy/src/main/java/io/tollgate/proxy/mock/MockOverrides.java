@@ -48,7 +48,8 @@ record MockOverrides(int tokens, long chunkDelayMs, long firstByteDelayMs, int s
         }
     }
 
-    private static long number(HttpHeaders headers, String name, long fallback, long max) throws MockException {
+    /** A mock header's whole number from 0 to {@code max}, {@code fallback} when absent; anything else is a 400. */
+    static long number(HttpHeaders headers, String name, long fallback, long max) throws MockException {
         String value = headers.get(name);
         if (value == null) {
             return fallback;
@@ -78,7 +79,7 @@ record MockOverrides(int tokens, long chunkDelayMs, long firstByteDelayMs, int s
         throw invalid(MockHeaders.BEHAVIOR, "one of close-before-head, garbage, hang, close-mid-stream, usage-missing");
     }
 
-    private static MockException invalid(String header, String expected) {
+    static MockException invalid(String header, String expected) {
         return new MockException(OpenAiError.invalidRequest("invalid_mock_header", null,
                 "Invalid " + header + " header: expected " + expected + "."));
     }
