@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Profiles Tollgate under closed-loop load: the mock upstream, TollgateBenchServer (one event loop,
+# pinned to the last CPU) and wrk (on CPU 0) for DURATION seconds, with a JFR recording of the
+# last 20 s. Prints wrk's summary; the recording and the logs stay in the output directory.
+#
+#   bench/profile.sh [--out DIR] [--duration S] [--jvm "OPTIONS"] [-- SERVER-OPTIONS...]
+#   bench/profile.sh -- --redis none --no-journal      # compare with pieces off
+#   jfr print --events jdk.ExecutionSample DIR/rec.jfr  # then read it
+#
+# Used for the comparisons in the README's performance section (e.g. content rules on and off).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="$(mktemp -d /tmp/tollgate-profile-XXXXXX)"
+DURATION=37
+JVM="-XX:+UseG1GC -Dio.netty.leakDetection.level=disabled"
+while (( $# )); do
+  case "$1" in
+    --out) OUT="$2"; shift 2 ;;
+    --duration) DURATION="$2"; shift 2 ;;
+    --jvm) JVM="$2"; shift 2 ;;
+    --) shift; break ;;
+    -h|--help) sed -n '2,10p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *) echo "profile.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
+  esac
+done
+JAVA="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
+JAR="$ROOT/bench/target/tollgate-bench.jar"
+[[ -f "$JAR" ]] || (cd "$ROOT" && mvn -B -q -DskipTests package -pl bench -am)
+command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || { echo "profile.sh: wrk is needed" >&2; exit 1; }; }
+LAST=$(( $(nproc) - 1 ))
+mkdir -p "$OUT"
+
+"$JAVA" -Xmx1g -cp "$JAR" io.tollgate.bench.MockUpstreamMain --port 0 --threads 1 > "$OUT/mock.log" 2>&1 &
+MOCK=$!
+TG=""
+trap 'kill $MOCK ${TG:-} 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do grep -q listening "$OUT/mock.log" && break; sleep 0.1; done
+URL=$(grep -o 'http://[^ ]*' "$OUT/mock.log")
+DELAY=$(( DURATION > 25 ? DURATION - 22 : 1 ))
+# shellcheck disable=SC2086
+taskset -c "$LAST" "$JAVA" $JVM -XX:StartFlightRecording=filename="$OUT/rec.jfr",settings=profile,delay=${DELAY}s,duration=20s \
+  -cp "$JAR" io.tollgate.bench.TollgateBenchServer --upstream "$URL" --io-threads 1 "$@" > "$OUT/tollgate.log" 2>&1 &
+TG=$!
+for _ in $(seq 1 300); do grep -q ready "$OUT/tollgate.log" && break; sleep 0.1; done
+PORT=$(grep -o 'ready port=[0-9]*' "$OUT/tollgate.log" | cut -d= -f2)
+KEY=$(grep -o 'key=[^ ]*' "$OUT/tollgate.log" | cut -d= -f2)
+cat > "$OUT/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"model":"bench-chat","messages":[{"role":"system","content":"You are a helpful assistant. Answer briefly."},{"role":"user","content":"Write one sentence about toll roads and why they exist."}],"max_tokens":16}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $KEY"
+LUA
+taskset -c 0 wrk -t1 -c32 -d"${DURATION}s" -s "$OUT/post.lua" "http://127.0.0.1:$PORT/v1/chat/completions" | tee "$OUT/wrk.log"
+sleep 1
+echo "profile.sh: recording and logs in $OUT"
