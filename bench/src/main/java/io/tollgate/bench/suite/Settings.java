@@ -43,7 +43,7 @@ public record Settings(
                 Duration.ofSeconds(5), Duration.ofSeconds(15), 64,
                 100, Duration.ofSeconds(3), Duration.ofSeconds(20), 100, 10, 250,
                 Duration.ofSeconds(3), Duration.ofSeconds(15), 8, UPLOAD_BYTES, 32 * 1024, Duration.ofMillis(150),
-                10_000, 100, 600, 1_000, Duration.ofSeconds(10));
+                10_000, 100, 600, 500, Duration.ofSeconds(10));
     }
 
     public static Settings forQuickRun() {

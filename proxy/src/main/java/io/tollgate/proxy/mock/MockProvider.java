@@ -120,7 +120,7 @@ public final class MockProvider implements AutoCloseable {
         Channel channel = new ServerBootstrap()
                 .group(group)
                 .channel(MockTransport.serverChannelType(group))
-                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_BACKLOG, 4096)           // as the proxy's: a provider does not drop bursts of connects
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new MockProviderInitializer(options, records, connections))
