@@ -30,6 +30,7 @@ import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.tollgate.proxy.billing.Prices;
 import io.tollgate.proxy.catalog.Access;
+import io.tollgate.proxy.catalog.KeyHashCache;
 import io.tollgate.proxy.catalog.Catalog;
 import io.tollgate.proxy.catalog.RoutePlan;
 import io.tollgate.proxy.chat.ChatRequestInspector;
@@ -51,7 +52,6 @@ import io.tollgate.proxy.upstream.UpstreamPool;
 import io.tollgate.proxy.upstream.UpstreamTarget;
 import io.tollgate.schema.Account;
 import io.tollgate.schema.ApiKey;
-import io.tollgate.schema.ApiKeySecrets;
 import io.tollgate.schema.BillingStore;
 import io.tollgate.schema.Model;
 import io.tollgate.schema.Pricing;
@@ -103,8 +103,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean readPending;
     /** The answer is out and our side shut; what the client still sends is read and dropped. */
     private boolean lingering;
-    private String lastSecret;
-    private String lastHash;
+    private KeyHashCache keyHashes;
 
     public FrontendHandler(ProxyServices services) {
         this.services = services;
@@ -119,22 +118,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) {
         pool = services.pool(ctx.channel().eventLoop());
         headTimeout = ctx.pipeline().get(RequestHeadTimeoutHandler.class);
+        keyHashes = KeyHashCache.of(ctx.channel());
         requestRead();
         ctx.fireChannelActive();
     }
 
-    /**
-     * The key's hash, remembered for the connection: a keep-alive client sends the same key again
-     * and again, and hashing it is the costliest part of the key check. The catalog is still asked
-     * every time, so a revoked key is refused on its next request.
-     */
-    private String hashOf(String secret) {
-        if (!secret.equals(lastSecret)) {
-            lastSecret = secret;
-            lastHash = ApiKeySecrets.hash(secret);
-        }
-        return lastHash;
-    }
 
     /**
      * Asks for the next message; FlowControlHandler delivers one per read(), so a second read()
@@ -382,7 +370,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
         boolean authenticate() {
             String secret = presentedKey(head.headers());
-            Access.KeyCheck check = Access.key(services.catalog(), secret == null ? null : hashOf(secret), Instant.now());
+            Access.KeyCheck check = Access.key(services.catalog(), secret == null ? null : keyHashes.hashOf(secret), Instant.now());
             key = check.key();
             account = check.account();
             if (!check.allowed()) {

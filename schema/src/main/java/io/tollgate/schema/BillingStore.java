@@ -41,9 +41,7 @@ public final class BillingStore {
      * written in the same transaction. The conflict check is the primary key's own, so no plan
      * can turn it into a scan of the whole log.
      */
-    private static final String INSERT_LOG = """
-            INSERT INTO request_log (request_id, account_id, key_id, model, endpoint, status, error_code,
-                                     latency_ms, ttfb_ms, input_tokens, output_tokens, credits, upstream_id, created_at)
+    private static final String INSERT_LOG = "INSERT INTO request_log (" + RequestLogRows.COLUMNS + ")\n" + """
             SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::integer[], ?::text[],
                                  ?::integer[], ?::integer[], ?::bigint[], ?::bigint[], ?::numeric[], ?::text[],
                                  ?::timestamptz[])

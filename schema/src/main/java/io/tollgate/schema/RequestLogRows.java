@@ -9,11 +9,13 @@ import java.sql.Types;
 /** A request-log row written outside the outcome batches (a task's submit, with its acceptance): idempotent by request id, like those. */
 final class RequestLogRows {
 
-    static final String INSERT = """
-            INSERT INTO request_log (request_id, account_id, key_id, model, endpoint, status, error_code,
-                                     latency_ms, ttfb_ms, input_tokens, output_tokens, credits, upstream_id, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (request_id) DO NOTHING""";
+    /** The columns a row is written with, in {@link #bind}'s order (BillingStore's batches use them too). */
+    static final String COLUMNS = """
+            request_id, account_id, key_id, model, endpoint, status, error_code,
+            latency_ms, ttfb_ms, input_tokens, output_tokens, credits, upstream_id, created_at""";
+
+    static final String INSERT = "INSERT INTO request_log (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            + "ON CONFLICT (request_id) DO NOTHING";
 
     private RequestLogRows() {
     }

@@ -9,11 +9,11 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.ReferenceCountUtil;
 import io.tollgate.proxy.ProxyServices;
+import io.tollgate.proxy.catalog.KeyHashCache;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.tollgate.proxy.http.BodyLimitExceeded;
 import io.tollgate.proxy.http.RequestHeadTimeoutHandler;
 import io.tollgate.proxy.upstream.UpstreamPool;
-import io.tollgate.schema.ApiKeySecrets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,8 +44,7 @@ public final class MediaHandler extends ChannelInboundHandlerAdapter {
     private boolean readPending;
     /** Our answer is out and our side shut; what the client still sends is read and dropped. */
     private boolean lingering;
-    private String lastSecret;
-    private String lastHash;
+    private KeyHashCache keyHashes;
 
     public MediaHandler(ProxyServices services, MediaServices media) {
         this.services = services;
@@ -61,6 +60,7 @@ public final class MediaHandler extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) {
         pool = services.pool(ctx.channel().eventLoop());
         headTimeout = ctx.pipeline().get(RequestHeadTimeoutHandler.class);
+        keyHashes = KeyHashCache.of(ctx.channel());
         ctx.fireChannelActive();
     }
 
@@ -166,16 +166,9 @@ public final class MediaHandler extends ChannelInboundHandlerAdapter {
         return pool;
     }
 
-    /**
-     * The key's hash, remembered for the connection: a keep-alive client sends the same key again
-     * and again, and hashing it is the costliest part of the key check.
-     */
+    /** The connection's key hash cache, shared with the chat handler. */
     String hashOf(String secret) {
-        if (!secret.equals(lastSecret)) {
-            lastSecret = secret;
-            lastHash = ApiKeySecrets.hash(secret);
-        }
-        return lastHash;
+        return keyHashes.hashOf(secret);
     }
 
     /** The exchange wants the next piece of its body. */
