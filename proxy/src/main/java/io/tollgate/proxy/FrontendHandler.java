@@ -331,6 +331,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         boolean bodyComplete;
         boolean bodyParsed;        // complete, valid, and its tail can be cut
         boolean answered;          // a response head went to the client
+        boolean headUnflushed;     // ... and may still wait for its flush (upstreamReadComplete)
         boolean responseDone;      // ... and its last byte
         boolean closeAfterAnswer;
         boolean continueSent;      // 100 Continue went out: the client will send the body
@@ -582,9 +583,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             } else {
                 ready.release();
             }
-            up.flush();
             headSent = true;
-            trySendTail();
+            trySendTail();                                   // a body already whole goes in the same write
+            up.flush();
         }
 
         /** Sends what the inspector lets go; the tail waits for the reservation. */
@@ -746,7 +747,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 errorCode = "upstream_" + code;
             }
             answered = true;
-            ctx.writeAndFlush(out);
+            ctx.write(out);                                  // flushed with the content, or at upstreamReadComplete
+            headUnflushed = true;
             scheduleIdleCheck();
         }
 
@@ -796,6 +798,14 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 responseEnded();
             } else if (ctx.channel().isWritable()) {
                 up.read();
+            }
+        }
+
+        @Override
+        public void upstreamReadComplete() {
+            if (headUnflushed) {
+                headUnflushed = false;
+                ctx.flush();                                 // a head whose body comes in a later read
             }
         }
 

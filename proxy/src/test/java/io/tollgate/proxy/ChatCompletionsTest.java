@@ -1,5 +1,6 @@
 package io.tollgate.proxy;
 
+import io.tollgate.proxy.mock.MockHeaders;
 import io.tollgate.proxy.mock.MockProvider;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -14,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -87,6 +89,23 @@ class ChatCompletionsTest {
         assertThat(String.join("\n", events)).doesNotContain("\"usage\":{");
         // The gateway asked the upstream for usage on the client's behalf.
         assertThat(gw.mock.requests().get(0).bodyUtf8()).contains("\"include_usage\":true");
+    }
+
+    @Test
+    void aStreamsHeadIsPassedOnBeforeItsFirstChunkExists() throws Exception {
+        // The upstream sends its head now and its first chunk in a minute: the head must not wait
+        // for the write that the first chunk would flush.
+        HttpRequest req = HttpRequest.newBuilder(gw.uri("/v1/chat/completions"))
+                .header("authorization", "Bearer " + acct.key())
+                .header(MockHeaders.FIRST_CHUNK_DELAY_MS, "60000")
+                .POST(HttpRequest.BodyPublishers.ofString(Gateway.chatBody(Gateway.MODEL, true))).build();
+        HttpResponse<InputStream> r = gw.http.sendAsync(req, HttpResponse.BodyHandlers.ofInputStream())
+                .get(10, TimeUnit.SECONDS);
+        try (InputStream body = r.body()) {
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
+            assertThat(gw.mock.requests()).hasSize(1);
+        }
     }
 
     @Test

@@ -12,14 +12,15 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Reserve before the upstream call, settle after: the proxy's money path, knowing nothing of
@@ -51,12 +52,20 @@ public final class Billing implements AutoCloseable {
     private static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final long IDLE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /**
+     * The least time between two group commits of the journal: what finishes meanwhile waits for
+     * the next one, so a busy proxy pays one fsync per this, not one per handful of requests
+     * (an fdatasync costs the CPU some 150 µs here; at 600 a second that was a tenth of a core).
+     */
+    static final long GROUP_COMMIT_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
     private final BillingStore store;
     private final ExecutorService reservers;
     private final CreditLeases leases;
     private final java.util.concurrent.ScheduledExecutorService maintenance;
-    private final BlockingQueue<BillingStore.Outcome> outcomes = new LinkedBlockingQueue<>();
+    /** Finished outcomes for the journaler; adding one signals nobody unless it sleeps (see {@link #finish}). */
+    private final Queue<BillingStore.Outcome> outcomes = new ConcurrentLinkedQueue<>();
+    private volatile boolean journalerIdle;
     private final OutcomeLog journal;
     private final AtomicLong inFlight = new AtomicLong();
     private final Duration drainTimeout;
@@ -156,6 +165,10 @@ public final class Billing implements AutoCloseable {
         }
         inFlight.incrementAndGet();
         outcomes.add(new BillingStore.Outcome(reserved != null ? leases.holder() : null, cost, log));
+        if (journalerIdle) {                                 // otherwise it comes by within GROUP_COMMIT_NANOS
+            journalerIdle = false;
+            LockSupport.unpark(journaler);
+        }
     }
 
     /** Gives back every lease not in use now (tests use it to see the balance settle to rest). */
@@ -169,30 +182,42 @@ public final class Billing implements AutoCloseable {
     }
 
     /**
-     * The journaling thread: makes every finished outcome durable, one batch (one fsync) at a time.
-     * It never waits on the database, so outcomes keep reaching the disk while it is away.
+     * The journaling thread: makes every finished outcome durable, one batch (one fsync) at a time,
+     * at most one batch per {@link #GROUP_COMMIT_NANOS}. It never waits on the database, so
+     * outcomes keep reaching the disk while it is away. With nothing to do it parks, marked idle,
+     * and the next {@link #finish} wakes it.
      */
     private void journalLoop() {
         List<BillingStore.Outcome> fresh = new ArrayList<>(MAX_BATCH);
         Backoff retry = new Backoff();
+        long lastCommit = System.nanoTime() - GROUP_COMMIT_NANOS;
         while (true) {
             try {
                 boolean stopping = !running;
                 if (fresh.isEmpty()) {
-                    BillingStore.Outcome first = stopping ? outcomes.poll() : outcomes.poll(IDLE_POLL_NANOS, TimeUnit.NANOSECONDS);
-                    if (first == null) {
+                    long wait = GROUP_COMMIT_NANOS - (System.nanoTime() - lastCommit);
+                    if (wait > 0 && !stopping) {
+                        LockSupport.parkNanos(this, wait);    // gathering the next group
+                        continue;
+                    }
+                    if (!drain(fresh)) {
                         if (stopping) {
                             return;
                         }
-                        continue;
+                        journalerIdle = true;
+                        if (!drain(fresh)) {                  // one may have come just before the mark
+                            LockSupport.parkNanos(this, IDLE_POLL_NANOS);
+                            journalerIdle = false;
+                            continue;
+                        }
+                        journalerIdle = false;
                     }
-                    fresh.add(first);
-                    outcomes.drainTo(fresh, MAX_BATCH - 1);
                 }
                 long now = System.nanoTime();
                 if (!retry.due(now)) {
                     TimeUnit.NANOSECONDS.sleep(Math.min(retry.at - now, IDLE_POLL_NANOS));
                 } else if (journal(fresh)) {
+                    lastCommit = now;
                     fresh.clear();
                     retry.succeeded();
                     synchronized (applySignal) {
@@ -212,6 +237,15 @@ public final class Billing implements AutoCloseable {
                 log.error("the outcome journaler failed; going on", e);
             }
         }
+    }
+
+    /** Moves up to a batch of queued outcomes into {@code into}; false if none was queued. */
+    private boolean drain(List<BillingStore.Outcome> into) {
+        BillingStore.Outcome o;
+        while (into.size() < MAX_BATCH && (o = outcomes.poll()) != null) {
+            into.add(o);
+        }
+        return !into.isEmpty();
     }
 
     /**
@@ -364,6 +398,7 @@ public final class Billing implements AutoCloseable {
         maintenance.shutdownNow();
         stopDeadline = System.nanoTime() + drainTimeout.toNanos();
         running = false;
+        LockSupport.unpark(journaler);
         try {
             journaler.join(drainTimeout.toMillis() + 1_000);
             writer.join(drainTimeout.toMillis() + 1_000);

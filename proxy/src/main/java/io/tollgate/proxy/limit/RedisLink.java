@@ -22,8 +22,11 @@ import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.event.Event;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
+import io.lettuce.core.resource.NettyCustomizer;
 import io.lettuce.core.resource.Transports;
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,11 +46,15 @@ import java.util.function.Function;
  * for a hot path: every command times out after {@code timeout} (not Lettuce's 60 s), the
  * request queue is bounded, commands are rejected at once while disconnected, and reconnects
  * back off to at most 1 s. {@link #execute} adds the {@link RedisHealth}
- * bookkeeping; {@link #script} is EVALSHA with the EVAL fallback on NOSCRIPT.
+ * bookkeeping; {@link #script} is EVALSHA with the EVAL fallback on NOSCRIPT. The commands issued
+ * in one pass of an event loop are written with one flush (a {@link FlushConsolidationHandler}
+ * at the end of Lettuce's pipeline), not one each.
  */
 final class RedisLink implements AutoCloseable {
 
     static final int REQUEST_QUEUE_SIZE = 10_000;
+    /** Commands written before a flush is forced even mid-pass (see FlushConsolidationHandler). */
+    static final int MAX_COMMANDS_PER_FLUSH = 64;
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(1);
     static final Duration RETRY_INTERVAL = Duration.ofMillis(200);
     static final int FAILURES_TO_OPEN = 3;
@@ -71,7 +78,15 @@ final class RedisLink implements AutoCloseable {
         this.uris = parse(url);
         this.health = new RedisHealth(redacted(url), FAILURES_TO_OPEN, RETRY_INTERVAL);
         ClientResources.Builder builder = ClientResources.builder()
-                .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS));
+                .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
+                .nettyCustomizer(new NettyCustomizer() {
+                    @Override
+                    public void afterChannelInitialized(Channel channel) {
+                        // Lettuce flushes each command on its own: one write syscall per request.
+                        // Consolidated, the commands of one event-loop pass leave in one write.
+                        channel.pipeline().addLast(new FlushConsolidationHandler(MAX_COMMANDS_PER_FLUSH, true));
+                    }
+                });
         if (loops != null && Transports.eventLoopGroupClass().isInstance(loops)) {
             builder.eventLoopGroupProvider(new SharedEventLoops(loops));
         }

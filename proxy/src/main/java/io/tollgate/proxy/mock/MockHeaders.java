@@ -11,6 +11,11 @@ public final class MockHeaders {
     public static final String TOKENS = "x-mock-tokens";
     /** Milliseconds between two streamed chunks. */
     public static final String CHUNK_DELAY_MS = "x-mock-chunk-delay-ms";
+    /**
+     * Milliseconds between a streamed answer's head and its first chunk, as a provider sends its
+     * head at once and the first token after the prompt is read (default 0: together).
+     */
+    public static final String FIRST_CHUNK_DELAY_MS = "x-mock-first-chunk-delay-ms";
     /** Milliseconds before the response head (or before the behaviour below takes effect). */
     public static final String FIRST_BYTE_DELAY_MS = "x-mock-first-byte-delay-ms";
     /** Answer this status (400..599) with an OpenAI-style error body instead of a completion. */

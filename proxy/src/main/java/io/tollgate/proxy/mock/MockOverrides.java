@@ -5,8 +5,8 @@ import io.netty.handler.codec.http.HttpHeaders;
 import java.util.Locale;
 
 /** The per-request {@link MockHeaders}, resolved against the provider's options. */
-record MockOverrides(int tokens, long chunkDelayMs, long firstByteDelayMs, int status, Behavior behavior,
-                     Long reportedPromptTokens) {
+record MockOverrides(int tokens, long chunkDelayMs, long firstChunkDelayMs, long firstByteDelayMs, int status,
+                     Behavior behavior, Long reportedPromptTokens) {
 
     enum Behavior {
         NORMAL(null),
@@ -26,13 +26,15 @@ record MockOverrides(int tokens, long chunkDelayMs, long firstByteDelayMs, int s
     static MockOverrides parse(HttpHeaders headers, MockProvider.Options options) throws MockException {
         int tokens = (int) number(headers, MockHeaders.TOKENS, options.completionTokens(), Integer.MAX_VALUE);
         long chunkDelay = number(headers, MockHeaders.CHUNK_DELAY_MS, options.chunkDelay().toMillis(), Long.MAX_VALUE);
+        long firstChunkDelay = number(headers, MockHeaders.FIRST_CHUNK_DELAY_MS, 0, Long.MAX_VALUE);
         long firstByteDelay = number(headers, MockHeaders.FIRST_BYTE_DELAY_MS, options.firstByteDelay().toMillis(),
                 Long.MAX_VALUE);
         int status = (int) number(headers, MockHeaders.STATUS, 0, 599);
         if (status != 0 && status < 400) {
             throw invalid(MockHeaders.STATUS, "a status from 400 to 599");
         }
-        return new MockOverrides(tokens, chunkDelay, firstByteDelay, status, behavior(headers), reported(headers));
+        return new MockOverrides(tokens, chunkDelay, firstChunkDelay, firstByteDelay, status, behavior(headers),
+                reported(headers));
     }
 
     /** Any long, negative included: a misbehaving provider's usage is what it is meant to play. */

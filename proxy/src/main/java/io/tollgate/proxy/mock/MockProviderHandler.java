@@ -218,7 +218,8 @@ final class MockProviderHandler extends ChannelInboundHandlerAdapter {
         Answer answer = answers.open(chat.model(), promptTokens, completionTokens);
         Behavior behavior = overrides.behavior();
         if (chat.stream()) {
-            return c -> new StreamedAnswer(c, answer, overrides.chunkDelayMs(), chat.includeUsage(),
+            return c -> new StreamedAnswer(c, answer, overrides.chunkDelayMs(), overrides.firstChunkDelayMs(),
+                    chat.includeUsage(),
                     chat.includeUsage() && behavior != Behavior.USAGE_MISSING,
                     behavior == Behavior.CLOSE_MID_STREAM, keepAlive).start();
         }
@@ -304,17 +305,19 @@ final class MockProviderHandler extends ChannelInboundHandlerAdapter {
         private final ChannelHandlerContext ctx;
         private final Answer answer;
         private final long chunkDelayMs;
+        private final long firstChunkDelayMs;
         private final boolean usageNull;
         private final boolean sendUsage;
         private final int closeAfter;
         private final boolean keepAlive;
         private int next;
 
-        StreamedAnswer(ChannelHandlerContext ctx, Answer answer, long chunkDelayMs, boolean usageNull,
-                       boolean sendUsage, boolean closeMidStream, boolean keepAlive) {
+        StreamedAnswer(ChannelHandlerContext ctx, Answer answer, long chunkDelayMs, long firstChunkDelayMs,
+                       boolean usageNull, boolean sendUsage, boolean closeMidStream, boolean keepAlive) {
             this.ctx = ctx;
             this.answer = answer;
             this.chunkDelayMs = chunkDelayMs;
+            this.firstChunkDelayMs = firstChunkDelayMs;
             this.usageNull = usageNull;
             this.sendUsage = sendUsage;
             this.closeAfter = closeMidStream ? answer.chunkCount() / 2 : -1;
@@ -331,6 +334,11 @@ final class MockProviderHandler extends ChannelInboundHandlerAdapter {
             HttpUtil.setKeepAlive(head, keepAlive);
             if (closeAfter == 0) {
                 ctx.writeAndFlush(head).addListener(ChannelFutureListener.CLOSE);
+                return;
+            }
+            if (firstChunkDelayMs > 0) {
+                ctx.writeAndFlush(head);
+                timer = ctx.executor().schedule(this, firstChunkDelayMs, TimeUnit.MILLISECONDS);
                 return;
             }
             ctx.write(head);

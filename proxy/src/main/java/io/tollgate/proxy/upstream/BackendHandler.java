@@ -16,6 +16,13 @@ public final class BackendHandler extends ChannelInboundHandlerAdapter {
     public interface Listener {
         void upstreamRead(HttpObject msg);
 
+        /**
+         * The end of one read from the upstream socket, after its messages: the moment to flush
+         * what they wrote to the client, so that one upstream read makes one client write.
+         */
+        default void upstreamReadComplete() {
+        }
+
         void upstreamWritabilityChanged(boolean writable);
 
         void upstreamClosed(Throwable cause);
@@ -41,6 +48,14 @@ public final class BackendHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
             ctx.close();
         }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (listener != null) {
+            listener.upstreamReadComplete();
+        }
+        ctx.fireChannelReadComplete();
     }
 
     @Override

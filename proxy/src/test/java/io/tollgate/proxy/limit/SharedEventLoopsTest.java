@@ -13,7 +13,10 @@ import static io.tollgate.proxy.limit.LimiterConformanceTest.newId;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** A limiter given the proxy's loops answers on the loop that asked: no thread hand-over per call. */
+/**
+ * A limiter given the proxy's loops answers on the loop that asked: no thread hand-over per call;
+ * and the calls made in one pass of a loop leave for Redis in one write.
+ */
 class SharedEventLoopsTest {
 
     @Test
@@ -40,5 +43,47 @@ class SharedEventLoopsTest {
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
+    }
+
+    @Test
+    void theCallsOfOneLoopPassReachRedisInOneWrite() throws Exception {
+        assumeTrue(Epoll.isAvailable(), "the proxy shares its loops with Lettuce on epoll");
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try (RedisServer server = RedisServer.start();
+             Limiters limiters = Limiters.create(LimiterConfig.defaults().withRedisUrl(server.url())
+                     .withFailurePolicy(FailurePolicy.CLOSED), group)) {
+            EventLoop loop = group.next();
+            RateLimiter limiter = limiters.rateLimiter();
+            limiter.acquire(newId(), LimitClass.GENERAL, 30).toCompletableFuture().get(5, TimeUnit.SECONDS); // script loaded
+            long infoItself = readsProcessed(server) - readsProcessed(server);
+            int calls = 50;
+
+            long before = readsProcessed(server);
+            CompletableFuture<CompletableFuture<?>[]> issued = new CompletableFuture<>();
+            loop.execute(() -> {
+                CompletableFuture<?>[] answers = new CompletableFuture<?>[calls];
+                for (int i = 0; i < calls; i++) {
+                    answers[i] = limiter.acquire(newId(), LimitClass.GENERAL, 30).toCompletableFuture();
+                }
+                issued.complete(answers);
+            });
+            CompletableFuture.allOf(issued.get(5, TimeUnit.SECONDS)).get(5, TimeUnit.SECONDS);
+            long reads = readsProcessed(server) - before + infoItself;
+
+            // One read when they arrive as one write (two should the kernel split it); one a call
+            // if each is flushed alone.
+            assertThat(reads).as("Redis reads for %d calls", calls).isLessThanOrEqualTo(2);
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    private static long readsProcessed(RedisServer server) {
+        for (String line : server.cli("INFO", "stats").split("\\R")) {
+            if (line.startsWith("total_reads_processed:")) {
+                return Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+            }
+        }
+        throw new IllegalStateException("INFO stats has no total_reads_processed");
     }
 }
