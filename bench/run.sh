@@ -13,7 +13,8 @@
 # runs the mock upstream, nginx and Tollgate as processes of their own. Tollgate gets a fresh
 # database tg_bench_<random> on the local PostgreSQL (TOLLGATE_BENCH_PG: a JDBC URL to use another),
 # dropped when it exits. TOLLGATE_BENCH_JVM_OPTS: Tollgate's JVM options (default those of ./tollgate as root: -XX:+UseG1GC
-# -Dio.netty.leakDetection.level=disabled -XX:ThreadPriorityPolicy=1).
+# -Dio.netty.leakDetection.level=disabled --sun-misc-unsafe-memory-access=allow
+# --enable-native-access=ALL-UNNAMED -XX:ThreadPriorityPolicy=1).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
