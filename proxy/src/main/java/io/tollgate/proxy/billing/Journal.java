@@ -34,6 +34,11 @@ import java.util.zip.CRC32C;
  * grown past 1 MB. So after a crash up to that much already-applied outcomes are applied again,
  * which changes nothing: spending and the request log are idempotent by request id. Each start
  * writes a new segment; older ones are only read.
+ *
+ * <p>What this process appended is also kept in memory, up to {@link #MIRROR_LIMIT} outcomes, so
+ * that {@link #peek} hands those back without reading and decoding the file: while every
+ * unapplied record is mirrored, the file is only written. Past the limit (a long database
+ * outage) the mirror is dropped, and reading goes to the file until everything is applied.
  */
 public final class Journal implements OutcomeLog {
 
@@ -46,6 +51,12 @@ public final class Journal implements OutcomeLog {
     static final int HEADER = 8;
     private static final String PREFIX = "outcomes-";
     private static final String SUFFIX = ".journal";
+    /** By default, the most unapplied outcomes kept in memory besides the file (some 5 MB). */
+    static final int MIRROR_LIMIT = 10_000;
+
+    /** An outcome appended by this process, and where its record ends: what acknowledging it moves to. */
+    private record Mirrored(Outcome outcome, Segment segment, long end) {
+    }
 
     private static final class Segment {
         final long id;
@@ -62,6 +73,7 @@ public final class Journal implements OutcomeLog {
 
     private final Path dir;
     private final long segmentBytes;
+    private final int mirrorLimit;
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final ArrayDeque<Segment> segments = new ArrayDeque<>();   // last one is written
@@ -74,10 +86,14 @@ public final class Journal implements OutcomeLog {
     private Segment peekSegment;
     private long peekPos;
     private int peeked;
+    /** The newest {@code mirror.size()} unapplied records; used only while that is all of them. */
+    private final ArrayDeque<Mirrored> mirror = new ArrayDeque<>();
+    private boolean peekedMirror;
 
-    private Journal(Path dir, long segmentBytes, FileChannel lockChannel, FileLock lock) {
+    private Journal(Path dir, long segmentBytes, int mirrorLimit, FileChannel lockChannel, FileLock lock) {
         this.dir = dir;
         this.segmentBytes = segmentBytes;
+        this.mirrorLimit = mirrorLimit;
         this.lockChannel = lockChannel;
         this.lock = lock;
     }
@@ -93,6 +109,10 @@ public final class Journal implements OutcomeLog {
     }
 
     static Journal open(Path dir, long segmentBytes) throws IOException {
+        return open(dir, segmentBytes, MIRROR_LIMIT);
+    }
+
+    static Journal open(Path dir, long segmentBytes, int mirrorLimit) throws IOException {
         Files.createDirectories(dir);
         FileChannel lockChannel = FileChannel.open(dir.resolve("journal.lock"),
                 StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -106,7 +126,7 @@ public final class Journal implements OutcomeLog {
             lockChannel.close();
             throw new IllegalStateException("the journal in " + dir + " is in use by another proxy");
         }
-        Journal j = new Journal(dir, segmentBytes, lockChannel, lock);
+        Journal j = new Journal(dir, segmentBytes, mirrorLimit, lockChannel, lock);
         try {
             j.recover();
             return j;
@@ -226,6 +246,7 @@ public final class Journal implements OutcomeLog {
             s = startSegment(s.id + 1);
         }
         ByteBuffer batch = encode(outcomes);
+        long start = s.end;
         try {
             long pos = s.end;
             while (batch.hasRemaining()) {
@@ -241,7 +262,17 @@ public final class Journal implements OutcomeLog {
         }
         s.end += batch.limit();
         s.records += outcomes.size();
+        boolean mirrored = mirror.size() == unapplied && unapplied + outcomes.size() <= mirrorLimit;
         unapplied += outcomes.size();
+        if (mirrored) {
+            long end = start;
+            for (Outcome o : outcomes) {
+                end += HEADER + batch.getInt((int) (end - start));
+                mirror.addLast(new Mirrored(o, s, end));
+            }
+        } else {
+            mirror.clear();                                  // until all is applied: read from the file
+        }
     }
 
     private ByteBuffer encode(List<Outcome> outcomes) {
@@ -267,6 +298,24 @@ public final class Journal implements OutcomeLog {
     @Override
     public synchronized List<Outcome> peek(int max) throws IOException {
         List<Outcome> out = new ArrayList<>(Math.min(max, (int) Math.min(unapplied, Integer.MAX_VALUE)));
+        if (!mirror.isEmpty() && mirror.size() == unapplied) {
+            Mirrored last = null;
+            for (Mirrored m : mirror) {
+                if (out.size() == max) {
+                    break;
+                }
+                out.add(m.outcome());
+                last = m;
+            }
+            if (last != null) {
+                peekSegment = last.segment();
+                peekPos = last.end();
+            }
+            peeked = out.size();
+            peekedMirror = true;
+            return out;
+        }
+        peekedMirror = false;
         Segment s = readSegment;
         long pos = readPos;
         while (out.size() < max) {
@@ -314,6 +363,11 @@ public final class Journal implements OutcomeLog {
         readSegment = peekSegment;
         readPos = peekPos;
         unapplied -= peeked;
+        if (peekedMirror) {
+            for (int i = 0; i < peeked; i++) {
+                mirror.removeFirst();
+            }
+        }
         peeked = 0;
         while (segments.getFirst() != readSegment) {
             Segment done = segments.removeFirst();

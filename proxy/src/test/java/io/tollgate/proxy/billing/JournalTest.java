@@ -161,6 +161,53 @@ class JournalTest {
         }
     }
 
+    /** Overwrites every segment with zeros of the same length: what is read from a file now fails its CRC. */
+    private void wipeSegments() throws IOException {
+        for (Path p : segments()) {
+            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+                ch.write(java.nio.ByteBuffer.allocate((int) ch.size()), 0);
+            }
+        }
+    }
+
+    @Test
+    void whatThisProcessAppendedIsHandedBackFromMemory() throws IOException {
+        try (Journal j = Journal.open(dir, 1_000)) {
+            j.append(range(0, 30));
+            wipeSegments();                                  // not read again: nothing changes
+            assertThat(j.peek(12)).isEqualTo(range(0, 12));
+            j.acknowledge();
+            j.append(range(30, 35));
+            assertThat(j.peek(100)).isEqualTo(range(12, 35));
+            j.acknowledge();
+            assertThat(j.unapplied()).isZero();
+        }
+    }
+
+    @Test
+    void pastTheMirrorLimitTheFileIsReadInOrderUntilAllIsApplied() throws IOException {
+        try (Journal j = Journal.open(dir, 1_000, 10)) {
+            j.append(range(0, 6));                           // mirrored
+            j.append(range(6, 14));                          // 14 > 10: the mirror is dropped
+            List<Outcome> seen = new ArrayList<>(j.peek(5));
+            j.acknowledge();
+            j.append(range(14, 16));                         // still from the file: 11 unapplied
+            while (j.unapplied() > 0) {
+                seen.addAll(j.peek(4));
+                j.acknowledge();
+            }
+            assertThat(seen).isEqualTo(range(0, 16));
+
+            j.append(range(16, 20));                         // all applied: mirrored again
+            wipeSegments();
+            assertThat(j.peek(10)).isEqualTo(range(16, 20));
+            j.acknowledge();
+            j.append(range(20, 31));                         // over the limit at once: the file
+            wipeSegments();
+            assertThatThrownBy(() -> j.peek(100)).isInstanceOf(IOException.class);
+        }
+    }
+
     @Test
     void segmentsRollAndAreDeletedOnceApplied() throws IOException {
         try (Journal j = Journal.open(dir, 1_000)) {

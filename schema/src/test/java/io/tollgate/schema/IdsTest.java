@@ -1,0 +1,48 @@
+package io.tollgate.schema;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.HashSet;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class IdsTest {
+
+    private static final String ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+    @Test
+    void anIdIsItsPrefixAndTwentyBase62Characters() {
+        String id = Ids.newId("le");
+        assertThat(id).startsWith("le_").hasSize(23);
+        assertThat(id.substring(3).chars()).allMatch(c -> ALPHABET.indexOf(c) >= 0);
+    }
+
+    @Test
+    void everyLengthIsFilledWholly() {
+        for (int n = 0; n <= 100; n++) {
+            String s = Ids.random(n);
+            assertThat(s).hasSize(n);
+            assertThat(s.chars()).allMatch(c -> ALPHABET.indexOf(c) >= 0);
+        }
+    }
+
+    @Test
+    void charactersAreUniformAndIdsDoNotRepeat() {
+        int[] counts = new int[128];
+        Set<String> seen = new HashSet<>();
+        int ids = 20_000;
+        for (int i = 0; i < ids; i++) {
+            String s = Ids.random(20);
+            assertThat(seen.add(s)).isTrue();
+            s.chars().forEach(c -> counts[c]++);
+        }
+        double expected = ids * 20.0 / ALPHABET.length();   // 6,452 each
+        for (char c : ALPHABET.toCharArray()) {
+            // Five standard deviations either way: a skewed mapping (say, modulo 62 of a byte,
+            // which favours the first eight characters by 25%) lands far outside.
+            assertThat((double) counts[c]).as("count of '%s'", c).isBetween(expected - 5 * Math.sqrt(expected),
+                    expected + 5 * Math.sqrt(expected));
+        }
+    }
+}
