@@ -5,6 +5,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.BufferOverflowException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -79,6 +80,7 @@ public final class Journal implements OutcomeLog {
     private final ArrayDeque<Segment> segments = new ArrayDeque<>();   // last one is written
     private final ByteBuffer readBuffer = ByteBuffer.allocate(MAX_RECORD + HEADER);
     private final CRC32C crc = new CRC32C();
+    private ByteBuffer writeBuffer = ByteBuffer.allocate(64 << 10);
     private long unapplied;
     private boolean rollBeforeAppend;
     private Segment readSegment;
@@ -275,22 +277,32 @@ public final class Journal implements OutcomeLog {
         }
     }
 
+    /** The records of {@code outcomes}, header and payload each, in {@link #writeBuffer} (reused). */
     private ByteBuffer encode(List<Outcome> outcomes) {
-        List<byte[]> payloads = new ArrayList<>(outcomes.size());
-        int total = 0;
+        ByteBuffer b = writeBuffer.clear();
         for (Outcome o : outcomes) {
-            byte[] p = JournalCodec.encode(o);
-            if (p.length > MAX_RECORD) {
-                throw new IllegalArgumentException("an outcome of " + p.length + " bytes does not fit a journal record");
+            int start = b.position();
+            while (true) {
+                try {
+                    b.position(start + HEADER);
+                    JournalCodec.encode(o, b);
+                    break;
+                } catch (BufferOverflowException full) {
+                    if (b.capacity() - start - HEADER > MAX_RECORD) {
+                        throw new IllegalArgumentException("an outcome does not fit a journal record of " + MAX_RECORD + " bytes");
+                    }
+                    ByteBuffer bigger = ByteBuffer.allocate(b.capacity() * 2);
+                    bigger.put(b.array(), 0, start);
+                    b = writeBuffer = bigger;
+                }
             }
-            payloads.add(p);
-            total += HEADER + p.length;
-        }
-        ByteBuffer b = ByteBuffer.allocate(total);
-        for (byte[] p : payloads) {
+            int len = b.position() - start - HEADER;
+            if (len > MAX_RECORD) {
+                throw new IllegalArgumentException("an outcome of " + len + " bytes does not fit a journal record");
+            }
             crc.reset();
-            crc.update(p);
-            b.putInt(p.length).putInt((int) crc.getValue()).put(p);
+            crc.update(b.array(), start + HEADER, len);
+            b.putInt(start, len).putInt(start + 4, (int) crc.getValue());
         }
         return b.flip();
     }

@@ -3,11 +3,8 @@ package io.tollgate.proxy.billing;
 import io.tollgate.schema.BillingStore.Outcome;
 import io.tollgate.schema.RequestLogEntry;
 
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.math.BigDecimal;
+import java.nio.BufferOverflowException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -23,40 +20,54 @@ import java.time.Instant;
 final class JournalCodec {
 
     static final byte VERSION = 1;
+    private static final int MAX_PAYLOAD_GUESS = 512;
 
     private JournalCodec() {
     }
 
+    /** One payload on its own (tests, tools). */
     static byte[] encode(Outcome o) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            RequestLogEntry e = o.log();
-            out.writeByte(VERSION);
-            string(out, o.holder());
-            decimal(out, o.cost());
-            string(out, e.requestId());
-            string(out, e.accountId());
-            string(out, e.keyId());
-            string(out, e.model());
-            string(out, e.endpoint());
-            out.writeInt(e.status());
-            string(out, e.errorCode());
-            nullableInt(out, e.latencyMs());
-            nullableInt(out, e.ttfbMs());
-            nullableLong(out, e.inputTokens());
-            nullableLong(out, e.outputTokens());
-            decimal(out, e.credits());
-            string(out, e.upstreamId());
-            Instant at = e.createdAt();
-            out.writeBoolean(at != null);
-            if (at != null) {
-                out.writeLong(at.getEpochSecond());
-                out.writeInt(at.getNano());
+        ByteBuffer b = ByteBuffer.allocate(MAX_PAYLOAD_GUESS);
+        while (true) {
+            try {
+                encode(o, b);
+                return java.util.Arrays.copyOf(b.array(), b.position());
+            } catch (BufferOverflowException e) {
+                b = ByteBuffer.allocate(b.capacity() * 2);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);          // a byte array cannot fail
         }
-        return bytes.toByteArray();
+    }
+
+    /**
+     * Writes one payload at {@code out}'s position, straight into its array (no stream, no
+     * per-string byte array for ASCII text).
+     *
+     * @throws BufferOverflowException when it does not fit; {@code out}'s position is then undefined
+     */
+    static void encode(Outcome o, ByteBuffer out) {
+        RequestLogEntry e = o.log();
+        out.put(VERSION);
+        string(out, o.holder());
+        decimal(out, o.cost());
+        string(out, e.requestId());
+        string(out, e.accountId());
+        string(out, e.keyId());
+        string(out, e.model());
+        string(out, e.endpoint());
+        out.putInt(e.status());
+        string(out, e.errorCode());
+        nullableInt(out, e.latencyMs());
+        nullableInt(out, e.ttfbMs());
+        nullableLong(out, e.inputTokens());
+        nullableLong(out, e.outputTokens());
+        decimal(out, e.credits());
+        string(out, e.upstreamId());
+        Instant at = e.createdAt();
+        out.put((byte) (at != null ? 1 : 0));
+        if (at != null) {
+            out.putLong(at.getEpochSecond());
+            out.putInt(at.getNano());
+        }
     }
 
     /** Reads one payload; throws {@link IllegalArgumentException} when it is not one we wrote. */
@@ -86,14 +97,24 @@ final class JournalCodec {
         }
     }
 
-    private static void string(DataOutputStream out, String s) throws IOException {
+    private static void string(ByteBuffer out, String s) {
         if (s == null) {
-            out.writeInt(-1);
+            out.putInt(-1);
             return;
         }
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        out.writeInt(b.length);
-        out.write(b);
+        int at = out.position();
+        int n = s.length();
+        out.putInt(n);
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c >= 0x80) {                                 // not ASCII: the encoder's bytes instead
+                byte[] b = s.getBytes(StandardCharsets.UTF_8);
+                out.position(at);
+                out.putInt(b.length).put(b);
+                return;
+            }
+            out.put((byte) c);
+        }
     }
 
     private static String string(ByteBuffer in) {
@@ -109,7 +130,7 @@ final class JournalCodec {
         return s;
     }
 
-    private static void decimal(DataOutputStream out, BigDecimal d) throws IOException {
+    private static void decimal(ByteBuffer out, BigDecimal d) {
         string(out, d == null ? null : d.toPlainString());
     }
 
@@ -118,10 +139,10 @@ final class JournalCodec {
         return s == null ? null : new BigDecimal(s);
     }
 
-    private static void nullableInt(DataOutputStream out, Integer v) throws IOException {
-        out.writeBoolean(v != null);
+    private static void nullableInt(ByteBuffer out, Integer v) {
+        out.put((byte) (v != null ? 1 : 0));
         if (v != null) {
-            out.writeInt(v);
+            out.putInt(v);
         }
     }
 
@@ -129,10 +150,10 @@ final class JournalCodec {
         return in.get() != 0 ? in.getInt() : null;
     }
 
-    private static void nullableLong(DataOutputStream out, Long v) throws IOException {
-        out.writeBoolean(v != null);
+    private static void nullableLong(ByteBuffer out, Long v) {
+        out.put((byte) (v != null ? 1 : 0));
         if (v != null) {
-            out.writeLong(v);
+            out.putLong(v);
         }
     }
 

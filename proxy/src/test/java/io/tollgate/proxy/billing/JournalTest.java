@@ -209,6 +209,23 @@ class JournalTest {
     }
 
     @Test
+    void anOutcomeTooBigForARecordIsRefusedAndTheJournalStaysUsable() throws IOException {
+        RequestLogEntry e = outcome(1).log();
+        Outcome huge = new Outcome("px_holder", BigDecimal.ONE, new RequestLogEntry(e.requestId(), e.accountId(),
+                e.keyId(), "m".repeat(Journal.MAX_RECORD + 1), e.endpoint(), e.status(), e.errorCode(), e.latencyMs(),
+                e.ttfbMs(), e.inputTokens(), e.outputTokens(), e.credits(), e.upstreamId(), e.createdAt()));
+        try (Journal j = Journal.open(dir)) {
+            j.append(range(0, 2));
+            assertThatThrownBy(() -> j.append(List.of(outcome(2), huge))).isInstanceOf(IllegalArgumentException.class);
+            j.append(range(3, 5));
+            assertThat(j.peek(10)).isEqualTo(List.of(refused(0), outcome(1), refused(3), outcome(4)));
+        }
+        try (Journal j = Journal.open(dir)) {
+            assertThat(j.peek(10)).isEqualTo(List.of(refused(0), outcome(1), refused(3), outcome(4)));
+        }
+    }
+
+    @Test
     void segmentsRollAndAreDeletedOnceApplied() throws IOException {
         try (Journal j = Journal.open(dir, 1_000)) {
             for (int i = 0; i < 40; i += 4) {
