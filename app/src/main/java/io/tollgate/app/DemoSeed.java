@@ -104,7 +104,7 @@ public final class DemoSeed {
         try (PreparedStatement entry = c.prepareStatement("""
                 INSERT INTO ledger (entry_id, account_id, kind, amount, balance_after, reason, idempotency_key)
                 VALUES (?, ?, 'topup', ?, ?, 'demo credits', ?)""")) {
-            entry.setString(1, Ids.newId("le"));
+            entry.setString(1, Ids.timeOrderedId("le"));
             entry.setString(2, ACCOUNT_ID);
             entry.setBigDecimal(3, STARTING_CREDITS);
             entry.setBigDecimal(4, balance);

@@ -134,7 +134,7 @@ public final class AccountStore {
                     balance = rs.getBigDecimal(1);
                 }
             }
-            String entryId = Ids.newId("le");
+            String entryId = Ids.timeOrderedId("le");
             try (PreparedStatement ps = c.prepareStatement("""
                     INSERT INTO ledger (entry_id, account_id, kind, amount, balance_after, reason, idempotency_key)
                     VALUES (?, ?, ?, ?, ?, ?, ?)""")) {

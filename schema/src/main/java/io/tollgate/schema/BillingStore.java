@@ -170,7 +170,7 @@ public final class BillingStore {
                         holders.add(o.holder());
                         keyIds.add(o.log().keyId());
                         costs.add(o.cost());
-                        entryIds.add(Ids.newId("le"));
+                        entryIds.add(Ids.timeOrderedId("le"));
                     }
                 }
                 if (!requestIds.isEmpty()) {

@@ -7,6 +7,7 @@ public final class Ids {
 
     private static final char[] ALPHABET =
             "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private Ids() {
@@ -14,6 +15,29 @@ public final class Ids {
 
     public static String newId(String prefix) {
         return prefix + "_" + random(20);
+    }
+
+    /**
+     * Like {@link #newId} (20 characters after the prefix), but the first 12 are the milliseconds
+     * since the epoch in hex and only the other 8 random: ids made close in time sit side by side
+     * in a unique index, so a table that gains a row per request (the ledger) inserts at the
+     * index's right edge instead of touching a random page per row.
+     */
+    public static String timeOrderedId(String prefix) {
+        return timeOrderedId(prefix, System.currentTimeMillis());
+    }
+
+    static String timeOrderedId(String prefix, long millis) {
+        char[] out = new char[prefix.length() + 21];
+        prefix.getChars(0, prefix.length(), out, 0);
+        int at = prefix.length();
+        out[at++] = '_';
+        for (int i = at + 11; i >= at; i--) {
+            out[i] = HEX[(int) (millis & 0xF)];
+            millis >>>= 4;
+        }
+        random(8).getChars(0, 8, out, at + 12);
+        return new String(out);
     }
 
     /**

@@ -228,7 +228,7 @@ public final class TaskStore {
             ps.setBigDecimal(4, billedUnits);
             ps.setString(5, resultJson);
             ps.setString(6, error);
-            ps.setString(7, Ids.newId("le"));
+            ps.setString(7, Ids.timeOrderedId("le"));
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getBoolean(1);

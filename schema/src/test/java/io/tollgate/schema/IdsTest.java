@@ -45,4 +45,19 @@ class IdsTest {
                     expected + 5 * Math.sqrt(expected));
         }
     }
+
+    @Test
+    void timeOrderedIdsSortByTheirMillisecondAndDoNotRepeat() {
+        String early = Ids.timeOrderedId("le", 1_700_000_000_000L);
+        String later = Ids.timeOrderedId("le", 1_700_000_000_001L);
+        assertThat(early).hasSize(23).startsWith("le_018bcfe5680");
+        assertThat(early.substring(3, 15)).isEqualTo("018bcfe56800");
+        assertThat(later.substring(3, 15)).isEqualTo("018bcfe56801");
+        assertThat(early.compareTo(later)).isNegative();
+        assertThat(early.substring(15).chars()).allMatch(c -> ALPHABET.indexOf(c) >= 0);
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < 10_000; i++) {
+            assertThat(seen.add(Ids.timeOrderedId("le", 1_700_000_000_000L))).isTrue();
+        }
+    }
 }
