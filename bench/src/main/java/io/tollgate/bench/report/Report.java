@@ -319,7 +319,9 @@ public final class Report {
         sb.append("Streams of ").append(s.sseChunks()).append(" chunks ").append(s.sseChunkDelayMs())
                 .append(" ms apart, started at a constant ").append(Fmt.rate(s.sseRate())).append(" streams/s for ")
                 .append(s.sseDuration().toSeconds()).append(" s over ").append(s.sseConnections())
-                .append(" connections. Time to first byte counts from the intended start (CO-corrected); a gap is the time between "
+                .append(" connections, after ").append(s.sseWarmup().toSeconds())
+                .append(" s of the same load unmeasured (a JVM's streaming path needs its own JIT warm-up: the chat warm-up "
+                        + "does not reach it). Time to first byte counts from the intended start (CO-corrected); a gap is the time between "
                         + "two consecutive `data:` events of a stream as they arrive, so the added per-chunk delay is a contender's gap "
                         + "distribution against direct's. Latencies in ms.\n\n");
         Markdown t = new Markdown("contender", "streams ok", "failed", "TTFB p50", "TTFB p99", "gap p50", "gap p99", "gap p99.9",

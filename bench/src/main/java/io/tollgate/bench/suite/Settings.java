@@ -41,8 +41,8 @@ public record Settings(
     public static Settings forFullRun() {
         return new Settings(false, Duration.ofSeconds(60), List.of(1_000, 2_000, 5_000), Duration.ofSeconds(15), 64,
                 Duration.ofSeconds(5), Duration.ofSeconds(15), 64,
-                100, Duration.ofSeconds(3), Duration.ofSeconds(20), 100, 10, 250,
-                Duration.ofSeconds(3), Duration.ofSeconds(15), 8, UPLOAD_BYTES, 32 * 1024, Duration.ofMillis(150),
+                100, Duration.ofSeconds(20), Duration.ofSeconds(20), 100, 10, 250,
+                Duration.ofSeconds(10), Duration.ofSeconds(15), 8, UPLOAD_BYTES, 32 * 1024, Duration.ofMillis(150),
                 10_000, 100, 600, 500, Duration.ofSeconds(10));
     }
 

@@ -54,6 +54,9 @@ public final class SuiteMain implements Callable<Integer> {
     @Option(names = "--services-cpus", description = "CPUs PostgreSQL and Redis were moved to by run.sh (empty: not pinned)")
     String servicesCpus = "";
 
+    @Option(names = "--pg-nice", description = "the nice value run.sh gave PostgreSQL's processes (0: left alone)")
+    int pgNice;
+
     @Option(names = "--mock-cpus", description = "taskset CPU list of the mock upstream (default: the generator's)")
     String mockCpus;
 
@@ -171,6 +174,9 @@ public final class SuiteMain implements Callable<Integer> {
                 + ", proxy (nginx workers / Tollgate JVM) on CPU " + launch.proxyCpus() + " (taskset); "
                 + (servicesCpus.isBlank() ? "PostgreSQL and Redis not pinned" : "PostgreSQL and Redis on CPU " + servicesCpus)
                 : "none");
+        m.put("PostgreSQL priority", pgNice == 0 ? "as started"
+                : "nice " + pgNice + " for the run (its settlement batches are off the request path; in a deployment "
+                        + "it has its own machine)");
         m.put("proxy threads", launch.proxyThreads() + " (Tollgate event loops = nginx worker_processes)");
         m.put("Tollgate JVM options", String.join(" ", launch.tollgateJvmOptions()) + " (database pool 10, as `database.pool_size`'s default)");
         long[] files = ProcStats.openFileLimits();

@@ -21,6 +21,8 @@ public final class RequestHeadTimeoutHandler extends ChannelDuplexHandler {
 
     private final long timeoutNanos;
     private boolean awaitingHead = true;
+    /** A read of this read cycle brought bytes of a head still awaited. */
+    private boolean headStarted;
     private ScheduledFuture<?> timer;
 
     public RequestHeadTimeoutHandler(Duration timeout) {
@@ -30,14 +32,30 @@ public final class RequestHeadTimeoutHandler extends ChannelDuplexHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (awaitingHead && timer == null && msg instanceof ByteBuf buf && buf.isReadable()) {
-            timer = ctx.executor().schedule(() -> expire(ctx), timeoutNanos, TimeUnit.NANOSECONDS);
+            headStarted = true;
         }
         ctx.fireChannelRead(msg);
+    }
+
+    /**
+     * The clock starts only if a read ends with a head begun and not yet whole: nearly every head
+     * arrives in one read and is decoded within it, so no timer is scheduled and cancelled for it.
+     */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (headStarted) {
+            headStarted = false;
+            if (awaitingHead && timer == null) {
+                timer = ctx.executor().schedule(() -> expire(ctx), timeoutNanos, TimeUnit.NANOSECONDS);
+            }
+        }
+        ctx.fireChannelReadComplete();
     }
 
     /** The decoded head arrived: the body and the answer have their own timeouts. */
     public void headReceived() {
         awaitingHead = false;
+        headStarted = false;
         cancel();
     }
 
