@@ -7,7 +7,6 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
@@ -93,12 +92,7 @@ public final class ProxyServer implements AutoCloseable {
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         int threads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
-        // The loops at the highest priority, the threads that only catch up at a low one
-        // (Billing.BACKGROUND_PRIORITY): with -XX:ThreadPriorityPolicy=1 (./tollgate as root) these
-        // become nice -5 and 3, so a loop woken by a packet takes the CPU from a settlement batch
-        // at once instead of after the scheduler's slice (at nice 0 it waited up to ~1.5 ms).
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads,
-                new DefaultThreadFactory("tollgate-io", false, Thread.MAX_PRIORITY), io);
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, io);
         Class<? extends ServerChannel> serverClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         Class<? extends Channel> clientClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
         MockProvider mock = null;

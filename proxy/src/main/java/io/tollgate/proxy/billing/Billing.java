@@ -39,7 +39,7 @@ public final class Billing implements AutoCloseable {
 
     /**
      * The priority of the threads that only catch up (journal, settlement, lease upkeep): below the
-     * event loops' (ProxyServer starts them at the maximum), so on a proxy with few cores they do not take the
+     * event loops' (Netty's are at the maximum), so on a proxy with few cores they do not take the
      * CPU from under a loop mid-request. The JVM maps it to a nice value only with
      * {@code -XX:ThreadPriorityPolicy=1}, as ./tollgate runs it; otherwise it is ignored.
      */
