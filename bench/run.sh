@@ -15,7 +15,8 @@
 # database tg_bench_<random> on the local PostgreSQL (TOLLGATE_BENCH_PG: a JDBC URL to use another),
 # dropped when it exits. TOLLGATE_BENCH_JVM_OPTS: Tollgate's JVM options (default those of ./tollgate as root: -XX:+UseG1GC
 # -Dio.netty.leakDetection.level=disabled --sun-misc-unsafe-memory-access=allow
-# --enable-native-access=ALL-UNNAMED -XX:ThreadPriorityPolicy=1).
+# --enable-native-access=ALL-UNNAMED -XX:ThreadPriorityPolicy=1). TOLLGATE_BENCH_SERVER_ARGS: extra
+# TollgateBenchServer options, to measure with a piece off (e.g. --no-journal); the report lists them.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,7 +39,7 @@ while (( $# )); do
     --only) ONLY+=("$2"); shift 2 ;;
     --only=*) ONLY+=("${1#--only=}"); shift ;;
     --contenders) CONTENDERS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done

@@ -50,6 +50,11 @@ final class TollgateProcess implements Contender {
         if (adminPg != null) {
             args.addAll(List.of("--pg", adminPg));
         }
+        // Comparisons with a piece off (TollgateBenchServer --help); the report lists the features it ran with.
+        String extra = System.getenv("TOLLGATE_BENCH_SERVER_ARGS");
+        if (extra != null && !extra.isBlank()) {
+            args.addAll(List.of(extra.trim().split("\\s+")));
+        }
         Child child = Child.start("tollgate-" + System.currentTimeMillis(),
                 launch.java(launch.pinProxy(), options, "io.tollgate.bench.TollgateBenchServer", args.toArray(String[]::new)),
                 dir, line -> {
