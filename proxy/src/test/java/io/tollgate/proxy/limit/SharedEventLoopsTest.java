@@ -4,6 +4,8 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.CompletableFuture;
@@ -19,63 +21,73 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class SharedEventLoopsTest {
 
-    @Test
-    void aCallFromTheProxysLoopIsAnsweredOnThatLoop() throws Exception {
+    private MultiThreadIoEventLoopGroup group;
+    private RedisServer server;
+    private Limiters limiters;
+
+    @BeforeEach
+    void start() {
         assumeTrue(Epoll.isAvailable(), "the proxy shares its loops with Lettuce on epoll");
-        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-        try (RedisServer server = RedisServer.start();
-             Limiters limiters = Limiters.create(LimiterConfig.defaults().withRedisUrl(server.url())
-                     .withFailurePolicy(FailurePolicy.CLOSED), group)) {
-            EventLoop loop = group.next();
-            CompletableFuture<Boolean> answeredOnLoop = new CompletableFuture<>();
-            CompletableFuture<Decision> decision = new CompletableFuture<>();
-            loop.execute(() -> limiters.rateLimiter().acquire(newId(), LimitClass.GENERAL, 30)
-                    .whenComplete((d, e) -> {
-                        answeredOnLoop.complete(loop.inEventLoop());
-                        if (e == null) {
-                            decision.complete(d);
-                        } else {
-                            decision.completeExceptionally(e);
-                        }
-                    }));
-            assertThat(decision.get(5, TimeUnit.SECONDS).allowed()).isTrue();
-            assertThat(answeredOnLoop.get()).isTrue();
-        } finally {
+        group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        server = RedisServer.start();
+        limiters = Limiters.create(LimiterConfig.defaults().withRedisUrl(server.url())
+                .withFailurePolicy(FailurePolicy.CLOSED), group);
+    }
+
+    @AfterEach
+    void stop() {
+        if (limiters != null) {
+            limiters.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+        if (group != null) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
 
     @Test
+    void aCallFromTheProxysLoopIsAnsweredOnThatLoop() throws Exception {
+        EventLoop loop = group.next();
+        CompletableFuture<Boolean> answeredOnLoop = new CompletableFuture<>();
+        CompletableFuture<Decision> decision = new CompletableFuture<>();
+        loop.execute(() -> limiters.rateLimiter().acquire(newId(), LimitClass.GENERAL, 30)
+                .whenComplete((d, e) -> {
+                    answeredOnLoop.complete(loop.inEventLoop());
+                    if (e == null) {
+                        decision.complete(d);
+                    } else {
+                        decision.completeExceptionally(e);
+                    }
+                }));
+        assertThat(decision.get(5, TimeUnit.SECONDS).allowed()).isTrue();
+        assertThat(answeredOnLoop.get()).isTrue();
+    }
+
+    @Test
     void theCallsOfOneLoopPassReachRedisInOneWrite() throws Exception {
-        assumeTrue(Epoll.isAvailable(), "the proxy shares its loops with Lettuce on epoll");
-        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-        try (RedisServer server = RedisServer.start();
-             Limiters limiters = Limiters.create(LimiterConfig.defaults().withRedisUrl(server.url())
-                     .withFailurePolicy(FailurePolicy.CLOSED), group)) {
-            EventLoop loop = group.next();
-            RateLimiter limiter = limiters.rateLimiter();
-            limiter.acquire(newId(), LimitClass.GENERAL, 30).toCompletableFuture().get(5, TimeUnit.SECONDS); // script loaded
-            long infoItself = readsProcessed(server) - readsProcessed(server);
-            int calls = 50;
+        EventLoop loop = group.next();
+        RateLimiter limiter = limiters.rateLimiter();
+        limiter.acquire(newId(), LimitClass.GENERAL, 30).toCompletableFuture().get(5, TimeUnit.SECONDS); // script loaded
+        long infoItself = readsProcessed(server) - readsProcessed(server);
+        int calls = 50;
 
-            long before = readsProcessed(server);
-            CompletableFuture<CompletableFuture<?>[]> issued = new CompletableFuture<>();
-            loop.execute(() -> {
-                CompletableFuture<?>[] answers = new CompletableFuture<?>[calls];
-                for (int i = 0; i < calls; i++) {
-                    answers[i] = limiter.acquire(newId(), LimitClass.GENERAL, 30).toCompletableFuture();
-                }
-                issued.complete(answers);
-            });
-            CompletableFuture.allOf(issued.get(5, TimeUnit.SECONDS)).get(5, TimeUnit.SECONDS);
-            long reads = readsProcessed(server) - before + infoItself;
+        long before = readsProcessed(server);
+        CompletableFuture<CompletableFuture<?>[]> issued = new CompletableFuture<>();
+        loop.execute(() -> {
+            CompletableFuture<?>[] answers = new CompletableFuture<?>[calls];
+            for (int i = 0; i < calls; i++) {
+                answers[i] = limiter.acquire(newId(), LimitClass.GENERAL, 30).toCompletableFuture();
+            }
+            issued.complete(answers);
+        });
+        CompletableFuture.allOf(issued.get(5, TimeUnit.SECONDS)).get(5, TimeUnit.SECONDS);
+        long reads = readsProcessed(server) - before + infoItself;
 
-            // One read when they arrive as one write (two should the kernel split it); one a call
-            // if each is flushed alone.
-            assertThat(reads).as("Redis reads for %d calls", calls).isLessThanOrEqualTo(2);
-        } finally {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        }
+        // One read when they arrive as one write (two should the kernel split it); one a call
+        // if each is flushed alone.
+        assertThat(reads).as("Redis reads for %d calls", calls).isLessThanOrEqualTo(2);
     }
 
     private static long readsProcessed(RedisServer server) {
