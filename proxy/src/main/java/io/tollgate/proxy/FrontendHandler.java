@@ -384,15 +384,12 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         boolean route() {
             String name = inspector.model();
             Catalog.Routing routing = services.catalog().routing();
-            Model m = routing.models().get(name);
-            if (m == null || !m.enabled() || !m.isPublic()) {
-                fail(ApiError.MODEL_NOT_AVAILABLE, "the model '" + name + "' does not exist or is not available");
+            Access.Usable usable = Access.usable(routing, key, name, Model.TEXT);
+            if (!usable.allowed()) {
+                fail(usable.refusal().error(), usable.refusal().message());
                 return false;
             }
-            if (!keyAllows(m.id())) {
-                fail(ApiError.API_KEY_MODEL_NOT_ALLOWED, "this API key may not use the model '" + name + "'");
-                return false;
-            }
+            Model m = usable.model();
             plan = RoutePlan.of(routing, m, ThreadLocalRandom.current());
             if (plan.isEmpty()) {
                 fail(ApiError.PROVIDER_NOT_CONFIGURED, "the model '" + name + "' has no enabled upstream");
@@ -518,7 +515,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
 
         boolean keyAllows(String modelId) {
-            return key.models() == null || key.models().contains(modelId);
+            return Access.keyAllows(key, modelId);
         }
 
         // -- upstream request

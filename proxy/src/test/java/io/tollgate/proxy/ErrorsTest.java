@@ -166,6 +166,17 @@ class ErrorsTest {
         assertThat(gw.chat(onlyOther, Gateway.chatBody("other-chat", false)).statusCode()).isEqualTo(200);
     }
 
+    @Test
+    void aModelOfAnotherCategoryIs400OnChat() throws Exception {
+        MediaModels.put(gw);
+
+        HttpResponse<String> r = gw.chat(acct.key(), Gateway.chatBody(MediaModels.IMAGE_MODEL, false));
+
+        assertError(r, 400, "invalid_request", INVALID_REQUEST);
+        assertThat(r.body()).contains("is in the image category; this endpoint serves text models");
+        assertThat(gw.mock.headsReceived()).isZero();
+    }
+
     // ---------------------------------------------------------------- 404
 
     @ParameterizedTest

@@ -17,4 +17,9 @@ public record Model(
         List<String> videoResolutions,
         Instant createdAt,
         Instant updatedAt) {
+
+    /** The categories (SPEC: {@code "text" | "image" | "video"}), each served by its own endpoints. */
+    public static final String TEXT = "text";
+    public static final String IMAGE = "image";
+    public static final String VIDEO = "video";
 }

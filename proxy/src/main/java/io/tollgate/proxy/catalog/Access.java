@@ -29,6 +29,14 @@ public final class Access {
         }
     }
 
+    /** A model the key may call on an endpoint, before any route is chosen; or the refusal. */
+    public record Usable(Model model, Refusal refusal) {
+
+        public boolean allowed() {
+            return refusal == null;
+        }
+    }
+
     /** A model the key may call, the route chosen for it and where that upstream lives; or the refusal. */
     public record ModelCheck(Model model, Route route, Upstream upstream, UpstreamTarget target, Refusal refusal) {
 
@@ -77,21 +85,36 @@ public final class Access {
     /**
      * The model {@code name} for {@code key} on an endpoint serving {@code category}: unknown,
      * disabled or not public → 404 {@code model_not_available}; not in the key's allowlist → 403;
-     * of another category → 400 {@code invalid_request}; no enabled upstream → 503. The route is
-     * the enabled upstream with the highest priority (ties: the first route).
+     * of another category → 400 {@code invalid_request}. Which upstream serves it is the caller's
+     * choice (chat plans failover over all its routes, {@link #model} takes one).
      */
-    public static ModelCheck model(Catalog.Routing routing, ApiKey key, String name, String category) {
+    public static Usable usable(Catalog.Routing routing, ApiKey key, String name, String category) {
         Model m = routing.models().get(name);
         if (m == null || !m.enabled() || !m.isPublic()) {
-            return refusedModel(ApiError.MODEL_NOT_AVAILABLE, "the model '" + name + "' does not exist or is not available");
+            return new Usable(null, new Refusal(ApiError.MODEL_NOT_AVAILABLE,
+                    "the model '" + name + "' does not exist or is not available"));
         }
         if (!keyAllows(key, m.id())) {
-            return refusedModel(ApiError.API_KEY_MODEL_NOT_ALLOWED, "this API key may not use the model '" + name + "'");
+            return new Usable(null, new Refusal(ApiError.API_KEY_MODEL_NOT_ALLOWED,
+                    "this API key may not use the model '" + name + "'"));
         }
         if (!category.equals(m.category())) {
-            return refusedModel(ApiError.INVALID_REQUEST, "the model '" + name + "' is a " + m.category()
-                    + " model; this endpoint serves " + category + " models");
+            return new Usable(null, new Refusal(ApiError.INVALID_REQUEST, "the model '" + name + "' is in the "
+                    + m.category() + " category; this endpoint serves " + category + " models"));
         }
+        return new Usable(m, null);
+    }
+
+    /**
+     * {@link #usable}, then the route: the enabled upstream with the highest priority (ties: the
+     * first route); none → 503 {@code provider_not_configured}.
+     */
+    public static ModelCheck model(Catalog.Routing routing, ApiKey key, String name, String category) {
+        Usable usable = usable(routing, key, name, category);
+        if (!usable.allowed()) {
+            return new ModelCheck(null, null, null, null, usable.refusal());
+        }
+        Model m = usable.model();
         Route chosen = null;
         Upstream upstream = null;
         for (Route r : m.routes()) {

@@ -1,5 +1,7 @@
 package io.tollgate.proxy.media;
 
+import io.tollgate.schema.Model;
+
 import io.netty.handler.codec.http.HttpMethod;
 
 /**
@@ -74,6 +76,6 @@ public record MediaRoute(Kind kind, String taskId, String endpoint, HttpMethod m
 
     /** The model category this route serves. */
     public String category() {
-        return video() ? "video" : "image";
+        return video() ? Model.VIDEO : Model.IMAGE;
     }
 }
