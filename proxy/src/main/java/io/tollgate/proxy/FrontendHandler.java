@@ -123,7 +123,6 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         ctx.fireChannelActive();
     }
 
-
     /**
      * Asks for the next message; FlowControlHandler delivers one per read(), so a second read()
      * before the first is answered would pull in the next pipelined request too early.
@@ -331,7 +330,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         boolean bodyComplete;
         boolean bodyParsed;        // complete, valid, and its tail can be cut
         boolean answered;          // a response head went to the client
-        boolean headUnflushed;     // ... and may still wait for its flush (upstreamReadComplete)
+        boolean unflushed;         // answer bytes written but not flushed: upstreamReadComplete does it
         boolean responseDone;      // ... and its last byte
         boolean closeAfterAnswer;
         boolean continueSent;      // 100 Continue went out: the client will send the body
@@ -744,8 +743,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 errorCode = "upstream_" + code;
             }
             answered = true;
-            ctx.write(out);                                  // flushed with the content, or at upstreamReadComplete
-            headUnflushed = true;
+            ctx.write(out);
+            unflushed = true;
             scheduleIdleCheck();
         }
 
@@ -766,9 +765,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 if (last) {
                     ByteBuf rest = sse.finish();
                     ctx.write(new DefaultHttpContent(events));
-                    ctx.writeAndFlush(new DefaultLastHttpContent(rest));
+                    ctx.write(new DefaultLastHttpContent(rest));
                 } else if (events.isReadable()) {
-                    ctx.writeAndFlush(new DefaultHttpContent(events));
+                    ctx.write(new DefaultHttpContent(events));
                 } else {
                     events.release();
                 }
@@ -776,9 +775,12 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 if (tap != null) {
                     tap.feed(content.content());
                 }
-                ctx.writeAndFlush(content);
+                ctx.write(content);
             }
             if (last) {
+                // Flushed now: the connection goes back to the pool below, its read's end not ours.
+                unflushed = false;
+                ctx.flush();
                 upstreamDone = true;
                 if (tap != null) {
                     tap.end();
@@ -793,16 +795,20 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     ch.close();
                 }
                 responseEnded();
-            } else if (ctx.channel().isWritable()) {
+                return;
+            }
+            unflushed = true;
+            if (ctx.channel().isWritable()) {
                 up.read();
             }
         }
 
+        /** One flush per upstream read, for the head and every event that read brought. */
         @Override
         public void upstreamReadComplete() {
-            if (headUnflushed) {
-                headUnflushed = false;
-                ctx.flush();                                 // a head whose body comes in a later read
+            if (unflushed) {
+                unflushed = false;
+                ctx.flush();
             }
         }
 

@@ -32,12 +32,17 @@ public final class Ids {
         prefix.getChars(0, prefix.length(), out, 0);
         int at = prefix.length();
         out[at++] = '_';
-        for (int i = at + 11; i >= at; i--) {
-            out[i] = HEX[(int) (millis & 0xF)];
-            millis >>>= 4;
-        }
+        hex(out, at, millis, 12);
         random(8).getChars(0, 8, out, at + 12);
         return new String(out);
+    }
+
+    /** Writes the low {@code digits} hex digits of {@code v} into {@code out} at {@code at}, most significant first. */
+    public static void hex(char[] out, int at, long v, int digits) {
+        for (int i = at + digits - 1; i >= at; i--) {
+            out[i] = HEX[(int) (v & 0xF)];
+            v >>>= 4;
+        }
     }
 
     /**

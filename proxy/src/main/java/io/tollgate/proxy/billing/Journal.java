@@ -27,8 +27,9 @@ import java.util.zip.CRC32C;
  * {@code journal.lock} that one process holds while it uses the directory. A record is
  * {@code int32 length | int32 CRC32C of the payload | payload} (payload: {@link JournalCodec}).
  * {@link #append} writes a whole batch with one write and one {@code fdatasync} before it returns
- * (group commit; {@code Billing} makes at most one every 5 ms). A crash mid-append leaves a torn last record: found at start by its impossible
- * length or wrong CRC, everything from it on is ignored (it was never acknowledged to anyone).
+ * (group commit; {@code Billing} makes at most one every 5 ms). A crash mid-append leaves a torn
+ * last record: found at start by its impossible length or wrong CRC, everything from it on is
+ * ignored (it was never acknowledged to anyone).
  *
  * <p>Nothing records what was applied: a segment is deleted once all its records were
  * acknowledged, and the segment being written is emptied when everything is applied and it has

@@ -1,5 +1,7 @@
 package io.tollgate.proxy.http;
 
+import io.tollgate.schema.Ids;
+
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -9,8 +11,6 @@ import java.util.concurrent.ThreadLocalRandom;
  * instead of touching a random page per row.
  */
 public final class RequestIds {
-
-    private static final char[] HEX = "0123456789abcdef".toCharArray();
 
     private RequestIds() {
     }
@@ -26,16 +26,9 @@ public final class RequestIds {
         id[1] = 'e';
         id[2] = 'q';
         id[3] = '_';
-        hex(id, 4, millis, 12);
-        hex(id, 16, r.nextLong(), 16);
-        hex(id, 32, r.nextInt(), 4);
+        Ids.hex(id, 4, millis, 12);
+        Ids.hex(id, 16, r.nextLong(), 16);
+        Ids.hex(id, 32, r.nextInt(), 4);
         return new String(id);
-    }
-
-    private static void hex(char[] out, int at, long v, int digits) {
-        for (int i = at + digits - 1; i >= at; i--) {
-            out[i] = HEX[(int) (v & 0xF)];
-            v >>>= 4;
-        }
     }
 }
