@@ -12,7 +12,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$(mktemp -d /tmp/tollgate-profile-XXXXXX)"
 DURATION=37
-JVM="-XX:+UseG1GC -Dio.netty.leakDetection.level=disabled --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED"
+JVM="-Dio.netty.leakDetection.level=disabled --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED"
 while (( $# )); do
   case "$1" in
     --out) OUT="$2"; shift 2 ;;

@@ -22,6 +22,8 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.lang.reflect.RecordComponent;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -41,6 +43,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 
 /**
  * Tollgate as the benchmark's contender, every feature on: a fresh database of its own on the
@@ -51,7 +54,7 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>Prints one line the harness waits for, then a stats line every second:
  * <pre>
- * tollgate-bench-server ready port=41234 key=sk-tg-… model=bench-chat database=tg_bench_… pid=1234 features=…
+ * tollgate-bench-server ready port=41234 key=sk-tg-… model=bench-chat database=tg_bench_… pid=1234 features=… gc=Serial
  * tollgate-bench-server stats pending_outcomes=0
  * </pre>
  */
@@ -162,8 +165,9 @@ public final class TollgateBenchServer implements Callable<Integer> {
         }
         proxy.set(ProxyServer.start(config, limits, database.get()));
 
-        System.out.printf("tollgate-bench-server ready port=%d key=%s model=%s database=%s pid=%d features=%s%n",
-                proxy.get().port(), key, MODEL, name, ProcessHandle.current().pid(), String.join(",", features));
+        System.out.printf("tollgate-bench-server ready port=%d key=%s model=%s database=%s pid=%d features=%s gc=%s%n",
+                proxy.get().port(), key, MODEL, name, ProcessHandle.current().pid(), String.join(",", features),
+                collector());
         System.out.flush();
         // The harness reads this to let settlement catch up between measurements.
         while (!stopped.await(1, TimeUnit.SECONDS)) {
@@ -171,6 +175,28 @@ public final class TollgateBenchServer implements Callable<Integer> {
             System.out.flush();
         }
         return 0;
+    }
+
+    /** The garbage collector the JVM runs with, by the name of its options (the JVM picks one when none is given). */
+    static String collector() {
+        String beans = ManagementFactory.getGarbageCollectorMXBeans().stream()
+                .map(GarbageCollectorMXBean::getName).collect(Collectors.joining(","));
+        if (beans.contains("G1")) {
+            return "G1";
+        }
+        if (beans.contains("ZGC")) {
+            return "ZGC";
+        }
+        if (beans.contains("Shenandoah")) {
+            return "Shenandoah";
+        }
+        if (beans.contains("PS ")) {
+            return "Parallel";
+        }
+        if (beans.contains("Copy")) {
+            return "Serial";
+        }
+        return beans.replace(' ', '_');
     }
 
     /** A fresh journal directory, deleted when this JVM exits. */

@@ -98,6 +98,9 @@ public final class Suite implements AutoCloseable {
         try {
             tollgate = TollgateProcess.start(launch, mock.baseUrl(), adminPg, dir);
             results.machine.put("Tollgate features", String.join(", ", tollgate.features()));
+            results.machine.put("Tollgate garbage collector", tollgate.collector()
+                    + (launch.tollgateJvmOptions().stream().anyMatch(o -> o.startsWith("-XX:+Use") && o.endsWith("GC"))
+                            ? " (as the JVM options say)" : " (the JVM's own choice for the CPUs it sees)"));
             log("tollgate on port " + tollgate.port() + " (database " + tollgate.database() + ")");
         } catch (IOException | RuntimeException e) {
             tollgate = null;

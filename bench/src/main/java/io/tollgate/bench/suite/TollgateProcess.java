@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
 final class TollgateProcess implements Contender {
 
     private static final Pattern READY = Pattern.compile(
-            "ready port=(\\d+) key=(\\S+) model=(\\S+) database=(\\S+) pid=(\\d+)(?: features=(\\S+))?");
+            "ready port=(\\d+) key=(\\S+) model=(\\S+) database=(\\S+) pid=(\\d+)(?: features=(\\S+))?(?: gc=(\\S+))?");
     private static final Pattern PENDING = Pattern.compile("stats pending_outcomes=(\\d+)");
 
     private final Child child;
@@ -27,9 +27,10 @@ final class TollgateProcess implements Contender {
     private final AtomicLong maxPending;
     private final List<String> jvmOptions;
     private final List<String> features;
+    private final String collector;
 
     private TollgateProcess(Child child, int port, String key, String database, AtomicLong pending,
-                            AtomicLong maxPending, List<String> jvmOptions, List<String> features) {
+                            AtomicLong maxPending, List<String> jvmOptions, List<String> features, String collector) {
         this.child = child;
         this.port = port;
         this.key = key;
@@ -38,6 +39,7 @@ final class TollgateProcess implements Contender {
         this.maxPending = maxPending;
         this.jvmOptions = jvmOptions;
         this.features = features;
+        this.collector = collector;
     }
 
     static TollgateProcess start(Launch launch, String upstreamBaseUrl, String adminPg, Path dir) throws IOException {
@@ -72,7 +74,8 @@ final class TollgateProcess implements Contender {
         try {
             Matcher m = ready.get(120, TimeUnit.SECONDS);
             return new TollgateProcess(child, Integer.parseInt(m.group(1)), m.group(2), m.group(4), pending, maxPending,
-                    options, m.group(6) == null ? List.of() : List.of(m.group(6).split(",")));
+                    options, m.group(6) == null ? List.of() : List.of(m.group(6).split(",")),
+                    m.group(7) == null ? "?" : m.group(7));
         } catch (Exception e) {
             child.stop(Duration.ofSeconds(20));
             throw new IllegalStateException("Tollgate did not start (log " + child.log() + "):\n" + child.tail(), e);
@@ -101,6 +104,11 @@ final class TollgateProcess implements Contender {
     /** What the server turned on, as it printed it: key-check, settlement, journal, redis-rate-limit, … */
     List<String> features() {
         return features;
+    }
+
+    /** The garbage collector the JVM ran with (its own choice when the options name none). */
+    String collector() {
+        return collector;
     }
 
     List<String> jvmOptions() {
