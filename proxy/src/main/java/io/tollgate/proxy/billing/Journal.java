@@ -376,7 +376,9 @@ public final class Journal implements OutcomeLog {
         readSegment = peekSegment;
         readPos = peekPos;
         unapplied -= peeked;
-        if (peekedMirror) {
+        // An append past the limit since the peek dropped the mirror (it cannot fill again while
+        // these are unapplied); otherwise the peeked records are still its first.
+        if (peekedMirror && !mirror.isEmpty()) {
             for (int i = 0; i < peeked; i++) {
                 mirror.removeFirst();
             }

@@ -209,6 +209,22 @@ class JournalTest {
     }
 
     @Test
+    void theMirrorDroppedBetweenAPeekAndItsAcknowledgementLosesNothing() throws IOException {
+        try (Journal j = Journal.open(dir, 1_000, 10)) {
+            j.append(range(0, 6));                           // mirrored
+            List<Outcome> seen = new ArrayList<>(j.peek(4)); // handed back from the mirror
+            j.append(range(6, 14));                          // meanwhile: 14 > 10, the mirror is dropped
+            j.acknowledge();
+            assertThat(j.unapplied()).isEqualTo(10);
+            while (j.unapplied() > 0) {
+                seen.addAll(j.peek(3));
+                j.acknowledge();
+            }
+            assertThat(seen).isEqualTo(range(0, 14));
+        }
+    }
+
+    @Test
     void anOutcomeTooBigForARecordIsRefusedAndTheJournalStaysUsable() throws IOException {
         RequestLogEntry e = outcome(1).log();
         Outcome huge = new Outcome("px_holder", BigDecimal.ONE, new RequestLogEntry(e.requestId(), e.accountId(),
