@@ -2,8 +2,6 @@ package io.tollgate.proxy.chat;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 
 import java.nio.charset.StandardCharsets;
@@ -16,19 +14,21 @@ import java.nio.charset.StandardCharsets;
  */
 public final class SseEventStream implements AutoCloseable {
 
-    private static final ByteBuf USAGE = Unpooled.unreleasableBuffer(
-            Unpooled.copiedBuffer("\"usage\"", StandardCharsets.US_ASCII));
-    private static final ByteBuf USAGE_NULL = Unpooled.unreleasableBuffer(
-            Unpooled.copiedBuffer(",\"usage\":null", StandardCharsets.US_ASCII));
-    private static final ByteBuf DONE = Unpooled.unreleasableBuffer(
-            Unpooled.copiedBuffer("[DONE]", StandardCharsets.US_ASCII));
-    private static final ByteBuf DATA = Unpooled.unreleasableBuffer(
-            Unpooled.copiedBuffer("data:", StandardCharsets.US_ASCII));
+    // Searched for with ByteBuf.indexOf(byte), Netty's word-at-a-time scan, then compared in
+    // place: ByteBufUtil.indexOf(ByteBuf, ByteBuf) sets up a two-way search per call and reads
+    // the needle through a checked buffer, 8% of the event loop in an SSE profile.
+    private static final byte[] USAGE = ascii("\"usage\"");
+    private static final byte[] NULL_VALUE = ascii(":null");
+    private static final byte[] USAGE_NULL = ascii(",\"usage\":null");
+    private static final byte[] DONE = ascii("[DONE]");
+    private static final byte[] DATA = ascii("data:");
 
     private final boolean dropUsageChunk;
     private ByteBuf partial;
     private Usage usage;
     private int dataEvents;
+    /** Where {@link #keep} found the injected {@code ,"usage":null} in the event it last looked at, or -1. */
+    private int injectedNullAt = -1;
 
     public SseEventStream(boolean dropUsageChunk) {
         this.dropUsageChunk = dropUsageChunk;
@@ -37,6 +37,8 @@ public final class SseEventStream implements AutoCloseable {
     /**
      * Takes the next piece of the answer (the caller keeps its reference) and returns the complete
      * events to forward, possibly empty. A trailing partial event waits for the next piece.
+     * Asking the upstream for usage made it add {@code "usage":null} to every chunk; a client that
+     * did not ask gets its chunks as OpenAI would have sent them, without that member.
      */
     public ByteBuf process(ByteBuf in, ByteBufAllocator alloc) {
         ByteBuf buf;
@@ -46,21 +48,29 @@ public final class SseEventStream implements AutoCloseable {
         } else {
             buf = in;
         }
-        CompositeByteBuf out = alloc.compositeBuffer(Integer.MAX_VALUE);
         int start = buf.readerIndex();
         int end = buf.writerIndex();
-        int i = start;
-        while (i < end) {
-            int eventEnd = eventEnd(buf, i, end);
-            if (eventEnd < 0) {
-                break;
-            }
-            ByteBuf event = buf.slice(start, eventEnd - start);
-            if (keep(event)) {
-                addWithoutInjectedUsage(out, event);
+        // Events forwarded as they are pile up in [run, start) and leave as one slice of the
+        // input; only when one is dropped or cut is the answer copied into a buffer of its own.
+        ByteBuf out = null;
+        int run = start;
+        int eventEnd;
+        while (start < end && (eventEnd = eventEnd(buf, start, end)) >= 0) {
+            boolean forward = keep(buf, start, eventEnd);
+            int cut = forward && dropUsageChunk ? injectedNullAt : -1;
+            if (!forward || cut >= 0) {
+                if (out == null) {
+                    out = alloc.buffer(end - run);
+                }
+                out.writeBytes(buf, run, (forward ? cut : start) - run);
+                run = forward ? cut + USAGE_NULL.length : eventEnd;
             }
             start = eventEnd;
-            i = eventEnd;
+        }
+        if (out == null) {
+            out = run < start ? buf.retainedSlice(run, start - run) : Unpooled.EMPTY_BUFFER;
+        } else {
+            out.writeBytes(buf, run, start - run);
         }
         if (start < end) {
             ByteBuf rest = alloc.buffer(Math.max(256, (end - start) * 2));
@@ -80,28 +90,10 @@ public final class SseEventStream implements AutoCloseable {
         return rest;
     }
 
-    /**
-     * Asking the upstream for usage made it add {@code "usage":null} to every chunk; a client that
-     * did not ask gets its chunks as OpenAI would have sent them, without that member.
-     */
-    private void addWithoutInjectedUsage(CompositeByteBuf out, ByteBuf event) {
-        int at = dropUsageChunk ? ByteBufUtil.indexOf(USAGE_NULL, event) : -1;
-        if (at < 0) {
-            out.addComponent(true, event.retain());
-            return;
-        }
-        int cut = at - event.readerIndex();
-        out.addComponent(true, event.retainedSlice(event.readerIndex(), cut));
-        int after = cut + USAGE_NULL.readableBytes();
-        out.addComponent(true, event.retainedSlice(event.readerIndex() + after, event.readableBytes() - after));
-    }
-
     /** Index just past the blank line that ends the event starting at or before {@code from}, or -1. */
     private static int eventEnd(ByteBuf buf, int from, int end) {
-        for (int i = from; i < end; i++) {
-            if (buf.getByte(i) != '\n') {
-                continue;
-            }
+        int i = from;
+        while ((i = buf.indexOf(i, end, (byte) '\n')) >= 0) {
             int j = i + 1;
             if (j < end && buf.getByte(j) == '\r') {
                 j++;
@@ -109,30 +101,39 @@ public final class SseEventStream implements AutoCloseable {
             if (j < end && buf.getByte(j) == '\n') {
                 return j + 1;
             }
+            i++;
         }
         return -1;
     }
 
-    private boolean keep(ByteBuf event) {
-        int dataAt = ByteBufUtil.indexOf(DATA, event);
+    /**
+     * Whether to forward the event in {@code [from, to)}; counts data events and reads usage on the way, and leaves in
+     * {@link #injectedNullAt} where the {@code ,"usage":null} member is, if any.
+     */
+    private boolean keep(ByteBuf event, int from, int to) {
+        injectedNullAt = -1;
+        int dataAt = find(event, from, to, DATA);
         if (dataAt < 0) {
             return true;
         }
-        if (ByteBufUtil.indexOf(DONE, event) < 0) {
+        if (find(event, from, to, DONE) < 0) {
             dataEvents++;
         }
-        int usageAt = ByteBufUtil.indexOf(USAGE, event);
+        int usageAt = find(event, from, to, USAGE);
         if (usageAt < 0) {
             return true;
         }
-        int nullAt = ByteBufUtil.indexOf(USAGE_NULL, event);
-        if (nullAt >= 0 && nullAt + 1 == usageAt && onlyOnce(event, usageAt)) {
+        int afterKey = usageAt + USAGE.length;
+        if (usageAt > from && event.getByte(usageAt - 1) == ',' && at(event, afterKey, to, NULL_VALUE)
+                && find(event, afterKey, to, USAGE) < 0) {
             // Every chunk carries "usage":null once include_usage is on: no count to read there,
             // and a quote that is not escaped can only open a key, so no need to parse it.
+            injectedNullAt = usageAt - 1;
             return true;
         }
-        int payloadStart = event.readerIndex() + dataAt + DATA.readableBytes();
-        UsageTap tap = UsageTap.of(event.slice(payloadStart, event.writerIndex() - payloadStart));
+        injectedNullAt = find(event, from, to, USAGE_NULL);
+        int payloadStart = dataAt + DATA.length;
+        UsageTap tap = UsageTap.of(event.slice(payloadStart, to - payloadStart));
         Usage found = tap.usage();
         if (found == null) {
             return true;
@@ -141,11 +142,38 @@ public final class SseEventStream implements AutoCloseable {
         return !(dropUsageChunk && tap.choicesEmpty());
     }
 
-    /** Whether {@code "usage"} occurs in the event only at {@code at}. */
-    private static boolean onlyOnce(ByteBuf event, int at) {
-        int next = at + USAGE.readableBytes();
-        return next >= event.writerIndex()
-                || ByteBufUtil.indexOf(USAGE, event.slice(next, event.writerIndex() - next)) < 0;
+    /** The first index in {@code [from, to)} where {@code needle} starts, or -1. */
+    static int find(ByteBuf buf, int from, int to, byte[] needle) {
+        int last = to - needle.length;
+        int i = from;
+        while (i <= last && (i = buf.indexOf(i, last + 1, needle[0])) >= 0) {
+            if (at(buf, i + 1, to, needle, 1)) {
+                return i;
+            }
+            i++;
+        }
+        return -1;
+    }
+
+    private static boolean at(ByteBuf buf, int index, int to, byte[] needle) {
+        return at(buf, index, to, needle, 0);
+    }
+
+    /** Whether {@code needle}, from its byte {@code skip} on, is at {@code index} (before {@code to}). */
+    private static boolean at(ByteBuf buf, int index, int to, byte[] needle, int skip) {
+        if (index + needle.length - skip > to) {
+            return false;
+        }
+        for (int k = skip; k < needle.length; k++) {
+            if (buf.getByte(index + k - skip) != needle[k]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
     }
 
     /** The last usage the stream reported, or null. */

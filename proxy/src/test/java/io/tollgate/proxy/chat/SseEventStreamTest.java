@@ -77,4 +77,27 @@ class SseEventStreamTest {
             out.release();
         }
     }
+
+    @Test
+    void aChunkNamingUsageTwiceIsParsedAndKeepsItsNullMember() {
+        String twice = "data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}],\"usage\":null,\"extra\":{\"usage\":1}}\n\n";
+        try (SseEventStream sse = new SseEventStream(true)) {
+            assertThat(pass(sse, twice + DONE, 1000))
+                    .isEqualTo(twice.replace(",\"usage\":null", "") + DONE);
+            assertThat(sse.usage()).isNull();
+            assertThat(sse.dataEvents()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void findReportsTheFirstWholeOccurrenceWithinItsBounds() {
+        ByteBuf b = Unpooled.copiedBuffer("xxdatdata:data:", StandardCharsets.US_ASCII);
+        byte[] data = "data:".getBytes(StandardCharsets.US_ASCII);
+        assertThat(SseEventStream.find(b, 0, b.writerIndex(), data)).isEqualTo(5);
+        assertThat(SseEventStream.find(b, 6, b.writerIndex(), data)).isEqualTo(10);   // at the very end
+        assertThat(SseEventStream.find(b, 6, b.writerIndex() - 1, data)).isEqualTo(-1); // cut by the bound
+        assertThat(SseEventStream.find(b, 0, 4, data)).isEqualTo(-1);                 // shorter than the needle
+        assertThat(SseEventStream.find(b.slice(5, 10), 0, 10, data)).isEqualTo(0);    // slice indices
+        b.release();
+    }
 }
