@@ -73,6 +73,12 @@ public final class Billing implements AutoCloseable {
     private final Thread journaler;
     private final Thread writer;
     private final Object applySignal = new Object();
+    /**
+     * The settling thread waits with nothing to apply: a commit must wake it. While it gathers a
+     * batch it wakes by itself when the gathering ends, so the 200 commits a second of a busy
+     * proxy would only wake it to go back to sleep (a quarter of its wake-ups in the bench).
+     */
+    private volatile boolean writerIdle;
     private volatile boolean running = true;
     private volatile long stopDeadline;
 
@@ -221,8 +227,10 @@ public final class Billing implements AutoCloseable {
                     lastCommit = now;
                     fresh.clear();
                     retry.succeeded();
-                    synchronized (applySignal) {
-                        applySignal.notifyAll();
+                    if (writerIdle || journal.unapplied() >= MAX_BATCH) {   // else it comes by when its gathering ends
+                        synchronized (applySignal) {
+                            applySignal.notifyAll();
+                        }
                     }
                 } else {
                     retry.failed(System.nanoTime());
@@ -304,9 +312,11 @@ public final class Billing implements AutoCloseable {
                             : gathering ? LINGER_NANOS - (now - lastApplied)
                             : Math.min(retry.at - now, IDLE_POLL_NANOS);
                     synchronized (applySignal) {
+                        writerIdle = unapplied == 0;
                         if (journal.unapplied() == unapplied) {
                             TimeUnit.NANOSECONDS.timedWait(applySignal, wait);
                         }
+                        writerIdle = false;
                     }
                     continue;
                 }
