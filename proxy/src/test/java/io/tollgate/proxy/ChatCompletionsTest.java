@@ -2,9 +2,6 @@ package io.tollgate.proxy;
 
 import io.tollgate.proxy.mock.MockHeaders;
 import io.tollgate.proxy.mock.MockProvider;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;
@@ -19,26 +16,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-class ChatCompletionsTest {
-
-    static Gateway gw;
-    static Gateway.Funded acct;
-
-    @BeforeAll
-    static void start() {
-        gw = new Gateway();
-        acct = gw.fund("100");
-    }
-
-    @AfterAll
-    static void stop() {
-        gw.close();
-    }
-
-    @BeforeEach
-    void resetMock() {
-        gw.mock.reset();
-    }
+class ChatCompletionsTest extends FundedGatewayTest {
 
     @Test
     void plainChatIsRelayedWithTheUpstreamsKeyAndModelName() throws Exception {

@@ -3,9 +3,6 @@ package io.tollgate.proxy;
 import io.tollgate.proxy.mock.RawHttp;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tollgate.proxy.mock.NoLeaksExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -16,26 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** HTTP/1.1 keep-alive on the client side, over a raw socket: sequential, pipelined, after a refusal. */
 @ExtendWith(NoLeaksExtension.class)
-class KeepAliveTest {
-
-    static Gateway gw;
-    static Gateway.Funded acct;
-
-    @BeforeAll
-    static void start() {
-        gw = new Gateway();
-        acct = gw.fund("100");
-    }
-
-    @AfterAll
-    static void stop() {
-        gw.close();
-    }
-
-    @BeforeEach
-    void resetMock() {
-        gw.mock.reset();
-    }
+class KeepAliveTest extends FundedGatewayTest {
 
     private static String chat(String key, int tokens) {
         return RawSocket.chat(key, Gateway.chatBody(Gateway.MODEL, false), "x-mock-tokens: " + tokens);

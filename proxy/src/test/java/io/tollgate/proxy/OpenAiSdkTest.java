@@ -12,9 +12,6 @@ import com.openai.models.completions.CompletionUsage;
 import io.tollgate.proxy.mock.MockHeaders;
 import io.tollgate.proxy.mock.MockProvider;
 import io.tollgate.proxy.mock.NoLeaksExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -29,26 +26,7 @@ import static org.awaitility.Awaitility.await;
 
 /** The official OpenAI Java SDK against the gateway: what real clients of a relay site run. */
 @ExtendWith(NoLeaksExtension.class)
-class OpenAiSdkTest {
-
-    static Gateway gw;
-    static Gateway.Funded acct;
-
-    @BeforeAll
-    static void start() {
-        gw = new Gateway();
-        acct = gw.fund("100");
-    }
-
-    @AfterAll
-    static void stop() {
-        gw.close();
-    }
-
-    @BeforeEach
-    void resetMock() {
-        gw.mock.reset();
-    }
+class OpenAiSdkTest extends FundedGatewayTest {
 
     private static OpenAIOkHttpClient.Builder client(String key) {
         return OpenAIOkHttpClient.builder()

@@ -3,8 +3,6 @@ package io.tollgate.proxy;
 import io.tollgate.proxy.mock.RawHttp;
 import io.tollgate.proxy.mock.MockProvider;
 import io.tollgate.proxy.mock.NoLeaksExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -20,21 +18,7 @@ import static org.awaitility.Awaitility.await;
  * the gateway does not buffer whole requests.
  */
 @ExtendWith(NoLeaksExtension.class)
-class RequestBodyStreamingTest {
-
-    static Gateway gw;
-    static Gateway.Funded acct;
-
-    @BeforeAll
-    static void start() {
-        gw = new Gateway();
-        acct = gw.fund("100");
-    }
-
-    @AfterAll
-    static void stop() {
-        gw.close();
-    }
+class RequestBodyStreamingTest extends FundedGatewayTest {
 
     @Test
     void aSlowChunkedBodyWithTheModelFirstReachesTheUpstreamBeforeItEnds() throws Exception {
