@@ -20,22 +20,15 @@ import java.time.Instant;
 final class JournalCodec {
 
     static final byte VERSION = 1;
-    private static final int MAX_PAYLOAD_GUESS = 512;
 
     private JournalCodec() {
     }
 
-    /** One payload on its own (tests, tools). */
+    /** One payload on its own (tests, tools); the journal encodes into its own buffer instead. */
     static byte[] encode(Outcome o) {
-        ByteBuffer b = ByteBuffer.allocate(MAX_PAYLOAD_GUESS);
-        while (true) {
-            try {
-                encode(o, b);
-                return java.util.Arrays.copyOf(b.array(), b.position());
-            } catch (BufferOverflowException e) {
-                b = ByteBuffer.allocate(b.capacity() * 2);
-            }
-        }
+        ByteBuffer b = ByteBuffer.allocate(Journal.MAX_RECORD);
+        encode(o, b);
+        return java.util.Arrays.copyOf(b.array(), b.position());
     }
 
     /**

@@ -22,13 +22,14 @@ public final class SseEventStream implements AutoCloseable {
     private static final byte[] USAGE_NULL = ascii(",\"usage\":null");
     private static final byte[] DONE = ascii("[DONE]");
     private static final byte[] DATA = ascii("data:");
+    /** {@link #verdict}s other than an index to cut at; WHOLE is also what {@link #find} says for "none". */
+    private static final int WHOLE = -1;
+    private static final int DROP = -2;
 
     private final boolean dropUsageChunk;
     private ByteBuf partial;
     private Usage usage;
     private int dataEvents;
-    /** Where {@link #keep} found the injected {@code ,"usage":null} in the event it last looked at, or -1. */
-    private int injectedNullAt = -1;
 
     public SseEventStream(boolean dropUsageChunk) {
         this.dropUsageChunk = dropUsageChunk;
@@ -56,14 +57,14 @@ public final class SseEventStream implements AutoCloseable {
         int run = start;
         int eventEnd;
         while (start < end && (eventEnd = eventEnd(buf, start, end)) >= 0) {
-            boolean forward = keep(buf, start, eventEnd);
-            int cut = forward && dropUsageChunk ? injectedNullAt : -1;
-            if (!forward || cut >= 0) {
+            int verdict = verdict(buf, start, eventEnd);
+            if (verdict != WHOLE) {
                 if (out == null) {
                     out = alloc.buffer(end - run);
                 }
-                out.writeBytes(buf, run, (forward ? cut : start) - run);
-                run = forward ? cut + USAGE_NULL.length : eventEnd;
+                boolean drop = verdict == DROP;
+                out.writeBytes(buf, run, (drop ? start : verdict) - run);
+                run = drop ? eventEnd : verdict + USAGE_NULL.length;
             }
             start = eventEnd;
         }
@@ -107,39 +108,39 @@ public final class SseEventStream implements AutoCloseable {
     }
 
     /**
-     * Whether to forward the event in {@code [from, to)}; counts data events and reads usage on the way, and leaves in
-     * {@link #injectedNullAt} where the {@code ,"usage":null} member is, if any.
+     * What becomes of the event in {@code [from, to)}: {@link #WHOLE} (forwarded as it is),
+     * {@link #DROP}, or the index of the {@code ,"usage":null} member to cut out of it (only for a
+     * client that did not ask for usage). Counts data events and reads usage on the way.
      */
-    private boolean keep(ByteBuf event, int from, int to) {
-        injectedNullAt = -1;
+    private int verdict(ByteBuf event, int from, int to) {
         int dataAt = find(event, from, to, DATA);
         if (dataAt < 0) {
-            return true;
+            return WHOLE;
         }
         if (find(event, from, to, DONE) < 0) {
             dataEvents++;
         }
         int usageAt = find(event, from, to, USAGE);
         if (usageAt < 0) {
-            return true;
+            return WHOLE;
         }
         int afterKey = usageAt + USAGE.length;
         if (usageAt > from && event.getByte(usageAt - 1) == ',' && at(event, afterKey, to, NULL_VALUE)
                 && find(event, afterKey, to, USAGE) < 0) {
             // Every chunk carries "usage":null once include_usage is on: no count to read there,
             // and a quote that is not escaped can only open a key, so no need to parse it.
-            injectedNullAt = usageAt - 1;
-            return true;
+            return dropUsageChunk ? usageAt - 1 : WHOLE;
         }
-        injectedNullAt = find(event, from, to, USAGE_NULL);
         int payloadStart = dataAt + DATA.length;
         UsageTap tap = UsageTap.of(event.slice(payloadStart, to - payloadStart));
         Usage found = tap.usage();
-        if (found == null) {
-            return true;
+        if (found != null) {
+            usage = found;
+            if (dropUsageChunk && tap.choicesEmpty()) {
+                return DROP;
+            }
         }
-        usage = found;
-        return !(dropUsageChunk && tap.choicesEmpty());
+        return dropUsageChunk ? find(event, from, to, USAGE_NULL) : WHOLE;
     }
 
     /** The first index in {@code [from, to)} where {@code needle} starts, or -1. */
