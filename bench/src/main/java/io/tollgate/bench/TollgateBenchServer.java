@@ -24,7 +24,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
-import java.lang.reflect.RecordComponent;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
@@ -144,7 +143,7 @@ public final class TollgateBenchServer implements Callable<Integer> {
         database.set(Database.open(new Database.Config(databaseUrl(adminUrl, name), null, null, poolSize)));
         database.get().migrate();
         String key = seed(database.get(), upstreamUrl);
-        ProxyConfig config = withIoThreads(ProxyConfig.defaults().withHostPort(host, port), ioThreads);
+        ProxyConfig config = ProxyConfig.defaults().withHostPort(host, port).withIoThreads(ioThreads);
         List<String> features = new java.util.ArrayList<>(List.of("key-check", "credit-leases", "settlement", "request-log",
                 "message-limits"));
         if (!noContentRules) {
@@ -241,25 +240,6 @@ public final class TollgateBenchServer implements Callable<Integer> {
         new ModelStore(ds).put(new Model(MODEL, "Bench chat", "text", List.of("chat"),
                 List.of(new Route(upstream.id(), UPSTREAM_MODEL)), PRICING, 4096, true, true, null, now, now));
         return key.plaintext();
-    }
-
-    /**
-     * {@code c} with {@code ioThreads} event loops. Reflective on purpose: ProxyConfig grows with
-     * every feature, and the bench changes nothing but the loops.
-     */
-    static ProxyConfig withIoThreads(ProxyConfig c, int ioThreads) {
-        RecordComponent[] components = ProxyConfig.class.getRecordComponents();
-        Class<?>[] types = new Class<?>[components.length];
-        Object[] values = new Object[components.length];
-        try {
-            for (int i = 0; i < components.length; i++) {
-                types[i] = components[i].getType();
-                values[i] = components[i].getName().equals("ioThreads") ? ioThreads : components[i].getAccessor().invoke(c);
-            }
-            return ProxyConfig.class.getDeclaredConstructor(types).newInstance(values);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot copy ProxyConfig", e);
-        }
     }
 
     /** The admin URL with its database name replaced by {@code name}. */

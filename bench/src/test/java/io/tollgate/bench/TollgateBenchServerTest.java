@@ -1,6 +1,5 @@
 package io.tollgate.bench;
 
-import io.tollgate.proxy.ProxyConfig;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -14,15 +13,6 @@ class TollgateBenchServerTest {
                 .isEqualTo("jdbc:postgresql://127.0.0.1:5432/tg_bench_x?user=postgres");
         assertThat(TollgateBenchServer.databaseUrl("jdbc:postgresql://db:5432/postgres", "tg_bench_x"))
                 .isEqualTo("jdbc:postgresql://db:5432/tg_bench_x");
-    }
-
-    @Test
-    void keepsEveryOtherSettingWhenSettingTheThreads() {
-        ProxyConfig defaults = ProxyConfig.defaults();
-        ProxyConfig one = TollgateBenchServer.withIoThreads(defaults, 1);
-
-        assertThat(one.ioThreads()).isEqualTo(1);
-        assertThat(TollgateBenchServer.withIoThreads(one, defaults.ioThreads())).isEqualTo(defaults);
     }
 
     @Test

@@ -5,6 +5,7 @@ import io.tollgate.proxy.chat.ContentLimits;
 import io.tollgate.proxy.chat.ContentRules;
 
 import java.time.Duration;
+import java.util.function.Consumer;
 
 /**
  * Everything the proxy is tuned by, fixed at start-up. Start from {@link #defaults()} and change
@@ -98,74 +99,128 @@ public record ProxyConfig(
 
     /** The same on another address. */
     public ProxyConfig withHostPort(String host, int port) {
-        return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
-                requestHeadTimeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
-                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages,
-                maxMessageChars, contentRules, catalogStaleness, billing, maxUpstreamAttempts, replayBufferBytes);
+        return with(b -> {
+            b.host = host;
+            b.port = port;
+        });
+    }
+
+    /** The same with this many event loops; 0 means one per core. */
+    public ProxyConfig withIoThreads(int ioThreads) {
+        return with(b -> b.ioThreads = ioThreads);
     }
 
     /** The same with these upstream timeouts. */
     public ProxyConfig withTimeouts(Duration connect, Duration firstByte, Duration idle) {
-        return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
-                requestHeadTimeout, connect, firstByte, idle, clientIdleTimeout, poolIdleTimeout,
-                poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages, maxMessageChars, contentRules,
-                catalogStaleness, billing, maxUpstreamAttempts, replayBufferBytes);
+        return with(b -> {
+            b.upstreamConnectTimeout = connect;
+            b.upstreamFirstByteTimeout = firstByte;
+            b.upstreamIdleTimeout = idle;
+        });
     }
 
     /** The same with this request-head timeout. */
     public ProxyConfig withRequestHeadTimeout(Duration timeout) {
-        return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
-                timeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
-                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages,
-                maxMessageChars, contentRules, catalogStaleness, billing, maxUpstreamAttempts, replayBufferBytes);
+        return with(b -> b.requestHeadTimeout = timeout);
     }
 
     /** The same with this request-body limit. */
     public ProxyConfig withMaxBodyBytes(int maxBodyBytes) {
-        return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
-                requestHeadTimeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
-                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages,
-                maxMessageChars, contentRules, catalogStaleness, billing, maxUpstreamAttempts, replayBufferBytes);
+        return with(b -> b.maxBodyBytes = maxBodyBytes);
     }
 
     /** The same with these message limits. */
     public ProxyConfig withMessageLimits(int maxMessages, int maxMessageChars) {
-        return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
-                requestHeadTimeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
-                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages,
-                maxMessageChars, contentRules, catalogStaleness, billing, maxUpstreamAttempts, replayBufferBytes);
+        return with(b -> {
+            b.maxMessages = maxMessages;
+            b.maxMessageChars = maxMessageChars;
+        });
     }
 
     /** The same with these content rules. */
     public ProxyConfig withContentRules(ContentRules contentRules) {
-        return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
-                requestHeadTimeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
-                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages,
-                maxMessageChars, contentRules, catalogStaleness, billing, maxUpstreamAttempts, replayBufferBytes);
+        return with(b -> b.contentRules = contentRules);
     }
 
     /** The same with this catalog staleness bound. */
     public ProxyConfig withCatalogStaleness(Duration catalogStaleness) {
-        return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
-                requestHeadTimeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
-                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages,
-                maxMessageChars, contentRules, catalogStaleness, billing, maxUpstreamAttempts, replayBufferBytes);
+        return with(b -> b.catalogStaleness = catalogStaleness);
     }
 
     /** The same with these billing settings, e.g. {@code withBilling(billing().withJournalDir(dir))}. */
     public ProxyConfig withBilling(BillingConfig billing) {
-        return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
-                requestHeadTimeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
-                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages,
-                maxMessageChars, contentRules, catalogStaleness, billing, maxUpstreamAttempts, replayBufferBytes);
+        return with(b -> b.billing = billing);
     }
 
     /** The same with this failover: upstreams tried per request at most, and body bytes kept to replay. */
     public ProxyConfig withFailover(int maxUpstreamAttempts, int replayBufferBytes) {
-        return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
-                requestHeadTimeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
-                clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages,
-                maxMessageChars, contentRules, catalogStaleness, billing, maxUpstreamAttempts, replayBufferBytes);
+        return with(b -> {
+            b.maxUpstreamAttempts = maxUpstreamAttempts;
+            b.replayBufferBytes = replayBufferBytes;
+        });
+    }
+
+    /** A copy with {@code change} applied to its components; the constructor checks the result. */
+    private ProxyConfig with(Consumer<Copy> change) {
+        Copy b = new Copy(this);
+        change.accept(b);
+        return b.build();
+    }
+
+    /** The components as fields, so each {@code with…} names only what it changes. */
+    private static final class Copy {
+        String host;
+        int port;
+        int ioThreads;
+        int maxBodyBytes;
+        int maxHeaderBytes;
+        int maxInitialLineBytes;
+        Duration requestHeadTimeout;
+        Duration upstreamConnectTimeout;
+        Duration upstreamFirstByteTimeout;
+        Duration upstreamIdleTimeout;
+        Duration clientIdleTimeout;
+        Duration poolIdleTimeout;
+        int poolMaxIdlePerUpstream;
+        Duration cacheRefreshInterval;
+        int maxMessages;
+        int maxMessageChars;
+        ContentRules contentRules;
+        Duration catalogStaleness;
+        BillingConfig billing;
+        int maxUpstreamAttempts;
+        int replayBufferBytes;
+
+        Copy(ProxyConfig c) {
+            host = c.host;
+            port = c.port;
+            ioThreads = c.ioThreads;
+            maxBodyBytes = c.maxBodyBytes;
+            maxHeaderBytes = c.maxHeaderBytes;
+            maxInitialLineBytes = c.maxInitialLineBytes;
+            requestHeadTimeout = c.requestHeadTimeout;
+            upstreamConnectTimeout = c.upstreamConnectTimeout;
+            upstreamFirstByteTimeout = c.upstreamFirstByteTimeout;
+            upstreamIdleTimeout = c.upstreamIdleTimeout;
+            clientIdleTimeout = c.clientIdleTimeout;
+            poolIdleTimeout = c.poolIdleTimeout;
+            poolMaxIdlePerUpstream = c.poolMaxIdlePerUpstream;
+            cacheRefreshInterval = c.cacheRefreshInterval;
+            maxMessages = c.maxMessages;
+            maxMessageChars = c.maxMessageChars;
+            contentRules = c.contentRules;
+            catalogStaleness = c.catalogStaleness;
+            billing = c.billing;
+            maxUpstreamAttempts = c.maxUpstreamAttempts;
+            replayBufferBytes = c.replayBufferBytes;
+        }
+
+        ProxyConfig build() {
+            return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
+                    requestHeadTimeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
+                    clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages,
+                    maxMessageChars, contentRules, catalogStaleness, billing, maxUpstreamAttempts, replayBufferBytes);
+        }
     }
 
     /** What the chat inspector enforces on messages. */
