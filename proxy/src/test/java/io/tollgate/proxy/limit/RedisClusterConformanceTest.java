@@ -1,44 +1,22 @@
 package io.tollgate.proxy.limit;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.time.Duration;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The conformance suite against a test-owned Redis Cluster of three masters (redis-cluster://). */
-class RedisClusterConformanceTest extends LimiterConformanceTest {
+class RedisClusterConformanceTest extends RedisConformanceTest<RedisCluster> {
 
-    private RedisCluster cluster;
-    private RedisLink link;
-
-    @BeforeAll
-    void startCluster() {
-        cluster = RedisCluster.start();
-        link = RedisLink.open(cluster.url(), Duration.ofMillis(250));
-    }
-
-    @AfterAll
-    void stopCluster() {
-        if (link != null) {
-            link.close();
-        }
-        if (cluster != null) {
-            cluster.close();
-        }
+    @Override
+    RedisCluster startRedis() {
+        return RedisCluster.start();
     }
 
     @Override
-    RateLimiter rateLimiter(ManualClock clock) {
-        return new RedisRateLimiter(link, FailurePolicy.CLOSED, clock);
-    }
-
-    @Override
-    ConcurrencySlots slots(ManualClock clock) {
-        return new RedisConcurrencySlots(link, FailurePolicy.CLOSED, clock);
+    String url(RedisCluster redis) {
+        return redis.url();
     }
 
     @Test
@@ -50,12 +28,12 @@ class RedisClusterConformanceTest extends LimiterConformanceTest {
                 assertThat(take(limiter, key, cls, 30).allowed()).isTrue();
             }
         }
-        for (RedisServer master : cluster.masters()) {
+        for (RedisServer master : redis.masters()) {
             assertThat(Long.parseLong(master.cli("DBSIZE"))).as("keys on master %d", master.port()).isPositive();
         }
         String key = newId();
         long[] slots = Stream.of(LimitClass.values())
-                .mapToLong(c -> Long.parseLong(cluster.masters().get(0).cli("CLUSTER", "KEYSLOT", RedisScripts.rateKey(key, c))))
+                .mapToLong(c -> Long.parseLong(redis.masters().get(0).cli("CLUSTER", "KEYSLOT", RedisScripts.rateKey(key, c))))
                 .distinct().toArray();
         assertThat(slots).hasSize(1);
     }

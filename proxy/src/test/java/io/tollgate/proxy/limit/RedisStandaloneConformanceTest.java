@@ -1,7 +1,5 @@
 package io.tollgate.proxy.limit;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -10,35 +8,16 @@ import java.util.Random;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The conformance suite against a test-owned standalone redis-server. */
-class RedisStandaloneConformanceTest extends LimiterConformanceTest {
+class RedisStandaloneConformanceTest extends RedisConformanceTest<RedisServer> {
 
-    private RedisServer server;
-    private RedisLink link;
-
-    @BeforeAll
-    void startRedis() {
-        server = RedisServer.start();
-        link = RedisLink.open(server.url(), Duration.ofMillis(250));
-    }
-
-    @AfterAll
-    void stopRedis() {
-        if (link != null) {
-            link.close();
-        }
-        if (server != null) {
-            server.close();
-        }
+    @Override
+    RedisServer startRedis() {
+        return RedisServer.start();
     }
 
     @Override
-    RateLimiter rateLimiter(ManualClock clock) {
-        return new RedisRateLimiter(link, FailurePolicy.CLOSED, clock);
-    }
-
-    @Override
-    ConcurrencySlots slots(ManualClock clock) {
-        return new RedisConcurrencySlots(link, FailurePolicy.CLOSED, clock);
+    String url(RedisServer redis) {
+        return redis.url();
     }
 
     @Test
@@ -47,8 +26,8 @@ class RedisStandaloneConformanceTest extends LimiterConformanceTest {
         RateLimiter limiter = rateLimiter(null);
         take(limiter, key, LimitClass.IMAGE_POLL, 30);
         String redisKey = "rl:{" + key + "}:image_poll";
-        assertThat(server.cli("EXISTS", redisKey)).isEqualTo("1");
-        assertThat(Long.parseLong(server.cli("PTTL", redisKey))).isBetween(1L, 2_000L); // one interval: 60 s / 30
+        assertThat(redis.cli("EXISTS", redisKey)).isEqualTo("1");
+        assertThat(Long.parseLong(redis.cli("PTTL", redisKey))).isBetween(1L, 2_000L); // one interval: 60 s / 30
     }
 
     @Test
