@@ -1,9 +1,6 @@
 package io.tollgate.proxy.mock;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.EOFException;
 import java.io.IOException;
@@ -26,22 +23,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /** Every {@code x-mock-behavior}: the broken upstreams the gateway must survive. */
-@ExtendWith(NoLeaksExtension.class)
-class MockProviderBehaviorTest {
-
-    private MockProvider mock;
-    private MockClient client;
-
-    @BeforeEach
-    void start() {
-        mock = MockProvider.start("127.0.0.1", 0, MockProvider.Options.defaults());
-        client = new MockClient(mock);
-    }
-
-    @AfterEach
-    void stop() {
-        mock.close();
-    }
+class MockProviderBehaviorTest extends RunningMockTest {
 
     @Test
     void closeBeforeHeadClosesWithoutAByte() throws Exception {

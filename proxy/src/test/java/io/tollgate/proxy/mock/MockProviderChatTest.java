@@ -1,10 +1,7 @@
 package io.tollgate.proxy.mock;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -21,22 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.data.Offset.offset;
 
 /** Non-streamed chat, models, routing, auth and validation, over real loopback sockets. */
-@ExtendWith(NoLeaksExtension.class)
-class MockProviderChatTest {
-
-    private MockProvider mock;
-    private MockClient client;
-
-    @BeforeEach
-    void start() {
-        mock = MockProvider.start("127.0.0.1", 0, MockProvider.Options.defaults());
-        client = new MockClient(mock);
-    }
-
-    @AfterEach
-    void stop() {
-        mock.close();
-    }
+class MockProviderChatTest extends RunningMockTest {
 
     @Test
     void answersAChatCompletionWithUsage() throws Exception {

@@ -1,10 +1,7 @@
 package io.tollgate.proxy.mock;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.IOException;
 import java.net.http.HttpRequest;
@@ -17,22 +14,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /** The mock's image generations and video tasks, as the gateway's media tests rely on them. */
-@ExtendWith(NoLeaksExtension.class)
-class MockProviderMediaTest {
-
-    private MockProvider mock;
-    private MockClient client;
-
-    @BeforeEach
-    void start() {
-        mock = MockProvider.start("127.0.0.1", 0, MockProvider.Options.defaults());
-        client = new MockClient(mock);
-    }
-
-    @AfterEach
-    void stop() {
-        mock.close();
-    }
+class MockProviderMediaTest extends RunningMockTest {
 
     private HttpResponse<String> post(String path, String body, String... headers) throws Exception {
         HttpRequest.Builder b = client.request(path)

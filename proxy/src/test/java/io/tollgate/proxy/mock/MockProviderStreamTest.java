@@ -1,10 +1,7 @@
 package io.tollgate.proxy.mock;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -22,22 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** Server-sent-event answers: shape, usage, pacing. */
-@ExtendWith(NoLeaksExtension.class)
-class MockProviderStreamTest {
-
-    private MockProvider mock;
-    private MockClient client;
-
-    @BeforeEach
-    void start() {
-        mock = MockProvider.start("127.0.0.1", 0, MockProvider.Options.defaults());
-        client = new MockClient(mock);
-    }
-
-    @AfterEach
-    void stop() {
-        mock.close();
-    }
+class MockProviderStreamTest extends RunningMockTest {
 
     @Test
     void streamsOneChunkPerTokenThenDone() throws Exception {
