@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Profiles Tollgate under closed-loop load: the mock upstream, TollgateBenchServer (one event loop,
 # pinned to the last CPU) and wrk (on CPU 0) for DURATION seconds, with a JFR recording of the
-# last 20 s. Prints wrk's summary; the recording and the logs stay in the output directory.
+# last 20 s. Prints wrk's summary with its latency percentiles, then the CPU, run-queue wait and
+# time slices a second of each busy JVM thread over the measured run (/proc/PID/task/*/schedstat);
+# the recording and the logs stay in the output directory.
 #
-#   bench/profile.sh [--out DIR] [--duration S] [--jvm "OPTIONS"] [-- SERVER-OPTIONS...]
+#   bench/profile.sh [--out DIR] [--duration S] [--warmup S] [--connections N] [--jvm "OPTIONS"] [-- SERVER-OPTIONS...]
 #   bench/profile.sh -- --redis none --no-journal      # compare with pieces off
+#   bench/profile.sh --warmup 60 --connections 1       # one request at a time: the latency floor and its tail
 #   jfr print --events jdk.ExecutionSample DIR/rec.jfr  # then read it
 #
 # Used for the comparisons in the README's performance section (e.g. content rules on and off).
@@ -12,14 +15,18 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$(mktemp -d /tmp/tollgate-profile-XXXXXX)"
 DURATION=37
+WARMUP=0
+CONNECTIONS=32
 JVM="-Dio.netty.leakDetection.level=disabled --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED"
 while (( $# )); do
   case "$1" in
     --out) OUT="$2"; shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
+    --warmup) WARMUP="$2"; shift 2 ;;
+    --connections) CONNECTIONS="$2"; shift 2 ;;
     --jvm) JVM="$2"; shift 2 ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,10p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "profile.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -36,7 +43,7 @@ TG=""
 trap 'kill $MOCK ${TG:-} 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do grep -q listening "$OUT/mock.log" && break; sleep 0.1; done
 URL=$(grep -o 'http://[^ ]*' "$OUT/mock.log")
-DELAY=$(( DURATION > 25 ? DURATION - 22 : 1 ))
+DELAY=$(( WARMUP + (DURATION > 25 ? DURATION - 22 : 1) ))
 # shellcheck disable=SC2086
 taskset -c "$LAST" "$JAVA" $JVM -XX:StartFlightRecording=filename="$OUT/rec.jfr",settings=profile,delay=${DELAY}s,duration=20s \
   -cp "$JAR" io.tollgate.bench.TollgateBenchServer --upstream "$URL" --io-threads 1 "$@" > "$OUT/tollgate.log" 2>&1 &
@@ -50,6 +57,18 @@ wrk.body = '{"model":"bench-chat","messages":[{"role":"system","content":"You ar
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $KEY"
 LUA
-taskset -c 0 wrk -t1 -c32 -d"${DURATION}s" -s "$OUT/post.lua" "http://127.0.0.1:$PORT/v1/chat/completions" | tee "$OUT/wrk.log"
+CHAT="http://127.0.0.1:$PORT/v1/chat/completions"
+if (( WARMUP > 0 )); then
+  taskset -c 0 wrk -t1 -c32 -d"${WARMUP}s" -s "$OUT/post.lua" "$CHAT" > "$OUT/warmup.log"
+fi
+# One line a thread: tid, name, then schedstat's CPU ns, run-queue wait ns and time slices.
+threads() { for t in /proc/$TG/task/*; do echo "${t##*/} $(tr ' ' _ < "$t/comm") $(cat "$t/schedstat")"; done | sort; }
+threads > "$OUT/threads.before"
+taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$OUT/post.lua" "$CHAT" | tee "$OUT/wrk.log"
+threads > "$OUT/threads.after"
+echo "JVM threads over the measured run (those above 1 ms of CPU a second):"
+join "$OUT/threads.before" "$OUT/threads.after" | awk -v d="$DURATION" '{
+  cpu = ($7 - $3) / 1e6 / d; wait = ($8 - $4) / 1e6 / d; slices = ($9 - $5) / d
+  if (cpu > 1) printf "  %-20s cpu %6.1f ms/s  run-queue wait %6.1f ms/s  slices %6.0f/s\n", $2, cpu, wait, slices }'
 sleep 1
 echo "profile.sh: recording and logs in $OUT"

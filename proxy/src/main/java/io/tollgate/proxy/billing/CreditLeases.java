@@ -36,6 +36,11 @@ public final class CreditLeases {
 
     /** Lease growth asks for at least this many times the request's reservation. */
     private static final int GROWTH_FACTOR = 16;
+    /**
+     * When a reservation leaves room for fewer than this many more like it, the slice is grown in
+     * the background, so the requests after it find room instead of waiting for the database.
+     */
+    private static final int REFILL_AHEAD = 8;
     /** More than any lease holds: shrinking by it gives the whole lease back. */
     private static final BigDecimal WHOLE_LEASE = BigDecimal.TEN.pow(30);
     /** After a failed database call, reservations that need the database fail this long without asking. */
@@ -63,6 +68,7 @@ public final class CreditLeases {
         long validUntil;
         long lastUse = System.nanoTime();
         long grownAt;                            // when a growth last returned the database's total
+        long refillRefusedAt;                    // when a background growth was last refused; 0: never
         CompletableFuture<Reserve> dbCall;       // one database call per key at a time
 
         KeyCredit(String keyId, String accountId) {
@@ -150,6 +156,7 @@ public final class CreditLeases {
             BigDecimal available = available(k, now);
             if (available.compareTo(amount) >= 0) {
                 k.inUse = k.inUse.add(amount);
+                refillIfLow(k, available.subtract(amount), amount, now);
                 return CompletableFuture.completedFuture(Reserve.RESERVED);
             }
             long failed = lastFailure;
@@ -170,6 +177,33 @@ public final class CreditLeases {
         // or fail with it (each waiter asking again in turn would keep clients waiting a timeout each).
         return wait.handle((r, e) -> e).thenCompose(e -> e == null || !(unwrap(e) instanceof Billing.BillingUnavailableException)
                 ? reserve(accountId, keyId, amount) : CompletableFuture.failedFuture(unwrap(e)));
+    }
+
+    /**
+     * Grows the slice ahead of need when what is left after a reservation of {@code amount} would
+     * hold fewer than {@link #REFILL_AHEAD} more. Nobody waits for it; a reservation that finds the
+     * slice short meanwhile waits for this growth, as for any other. Not while the database is
+     * failing, nor for a second after the database refused a growth (the balance is running out:
+     * the next shortfall asks, and its client gets the answer).
+     */
+    private void refillIfLow(KeyCredit k, BigDecimal left, BigDecimal amount, long now) {
+        BigDecimal mark = amount.multiply(BigDecimal.valueOf(REFILL_AHEAD));
+        if (left.compareTo(mark) >= 0 || k.dbCall != null || lastFailure != 0
+                || (k.refillRefusedAt != 0 && now - k.refillRefusedAt < RETRY_NANOS)) {
+            return;
+        }
+        BigDecimal max = amount.multiply(BigDecimal.valueOf(GROWTH_FACTOR)).max(k.leased);
+        CompletableFuture<Reserve> call = grow(k, amount, max);
+        if (!call.isDone()) {                    // (a growth that already ended has cleared dbCall)
+            k.dbCall = call;
+        }
+        call.whenComplete((r, e) -> {
+            if (r != null && r != Reserve.RESERVED) {
+                synchronized (k) {
+                    k.refillRefusedAt = System.nanoTime();
+                }
+            }
+        });
     }
 
     private static Throwable unwrap(Throwable e) {

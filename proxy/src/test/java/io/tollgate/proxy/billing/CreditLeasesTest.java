@@ -104,6 +104,40 @@ class CreditLeasesTest {
     }
 
     @Test
+    void aSliceRunningLowGrowsInTheBackgroundBeforeAnyoneHasToWait() throws Exception {
+        Funded f = fund("100", null);
+        CreditLeases p = leases("refill");
+        String lease = "SELECT amount FROM credit_leases WHERE holder = 'refill' AND key_id = '" + f.keyId() + "'";
+        assertThat(p.reserve(f.accountId(), f.keyId(), PRICE).join()).isEqualTo(Reserve.RESERVED);
+        assertThat(number(lease)).isEqualByComparingTo("4");             // 16 reservations' worth
+
+        // Eight more leave room for seven: below the mark of eight, so the ninth starts a growth.
+        for (int i = 0; i < 8; i++) {
+            CompletableFuture<Reserve> r = p.reserve(f.accountId(), f.keyId(), PRICE);
+            assertThat(r).as("reservation %d", i + 2).isCompletedWithValue(Reserve.RESERVED);
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> number(lease).compareTo(new BigDecimal("8")) == 0);
+
+        // The room it made serves the next ones at once.
+        for (int i = 0; i < 16; i++) {
+            assertThat(p.reserve(f.accountId(), f.keyId(), PRICE)).isCompletedWithValue(Reserve.RESERVED);
+        }
+    }
+
+    @Test
+    void aRefusedBackgroundGrowthLeavesTheRestOfTheSliceToBeSpentExactly() throws Exception {
+        Funded f = fund("4.25", null);                                  // the first growth takes 4
+        CreditLeases p = leases("last");
+        List<Reserve> results = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            results.add(p.reserve(f.accountId(), f.keyId(), PRICE).join());
+        }
+        assertThat(results.stream().filter(r -> r == Reserve.RESERVED)).hasSize(17);
+        assertThat(results.subList(17, 20)).containsOnly(Reserve.INSUFFICIENT_CREDITS);
+        assertThat(number("SELECT balance - reserved FROM accounts WHERE id = '" + f.accountId() + "'")).isZero();
+    }
+
+    @Test
     void theKeysOwnLimitIsHeldToo() {
         Funded f = fund("100", new BigDecimal("0.5"));
         List<Reserve> results = reserveConcurrently(List.of(leases("k")), f, 5);
