@@ -10,6 +10,9 @@
 #   bench/profile.sh --warmup 60 --connections 1       # one request at a time: the latency floor and its tail
 #   jfr print --events jdk.ExecutionSample DIR/rec.jfr  # then read it
 #
+# wrk back-fills latencies above its mean request interval (its own coordinated-omission
+# correction), so with --connections 1 its upper percentiles overstate the tail several times;
+# compare them between runs, and take absolute times from a capture (tcpdump -i lo).
 # Used for the comparisons in the README's performance section (e.g. content rules on and off).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,7 +29,7 @@ while (( $# )); do
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --jvm) JVM="$2"; shift 2 ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,14p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "profile.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
