@@ -166,9 +166,7 @@ public final class CreditLeases {
             }
             if (k.dbCall == null) {
                 BigDecimal min = amount.subtract(available.max(BigDecimal.ZERO));
-                BigDecimal max = amount.multiply(BigDecimal.valueOf(GROWTH_FACTOR)).max(k.leased).max(min);
-                k.dbCall = grow(k, min, max);
-                wait = k.dbCall;
+                wait = grow(k, min, growthMax(k, amount).max(min));
                 return wait.thenCompose(r -> afterGrow(k, accountId, amount, r));
             }
             wait = k.dbCall;
@@ -192,12 +190,7 @@ public final class CreditLeases {
                 || (k.refillRefusedAt != 0 && now - k.refillRefusedAt < RETRY_NANOS)) {
             return;
         }
-        BigDecimal max = amount.multiply(BigDecimal.valueOf(GROWTH_FACTOR)).max(k.leased);
-        CompletableFuture<Reserve> call = grow(k, amount, max);
-        if (!call.isDone()) {                    // (a growth that already ended has cleared dbCall)
-            k.dbCall = call;
-        }
-        call.whenComplete((r, e) -> {
+        grow(k, amount, growthMax(k, amount)).whenComplete((r, e) -> {
             if (r != null && r != Reserve.RESERVED) {
                 synchronized (k) {
                     k.refillRefusedAt = System.nanoTime();
@@ -226,8 +219,18 @@ public final class CreditLeases {
         return reserve(accountId, k.keyId, amount);
     }
 
+    /** The most one growth asks for: 16 reservations' worth, or the slice's size, so a busy key's slice doubles. */
+    private static BigDecimal growthMax(KeyCredit k, BigDecimal amount) {
+        return amount.multiply(BigDecimal.valueOf(GROWTH_FACTOR)).max(k.leased);
+    }
+
+    /**
+     * Asks the database to grow the slice, on a blocking thread, and makes that the key's one
+     * database call until it answers. Called holding {@code k}'s monitor, so the answer, which
+     * clears the call under the same monitor, cannot come before the call is set.
+     */
     private CompletableFuture<Reserve> grow(KeyCredit k, BigDecimal min, BigDecimal max) {
-        return CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<Reserve> call = CompletableFuture.supplyAsync(() -> {
             try {
                 BillingStore.Lease lease = store.growLease(holder, k.keyId, k.accountId, min, max, ttlSeconds);
                 databaseAnswered();
@@ -249,6 +252,8 @@ public final class CreditLeases {
                 throw new Billing.BillingUnavailableException(e);
             }
         }, blocking);
+        k.dbCall = call;
+        return call;
     }
 
     /** Database work that takes a reservation out of this proxy's lease, given the lease's holder. */

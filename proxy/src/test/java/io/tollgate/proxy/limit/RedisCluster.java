@@ -8,7 +8,7 @@ import java.util.stream.Collectors;
 import static org.awaitility.Awaitility.await;
 
 /** Three test-owned redis-server masters joined with {@code redis-cli --cluster create}. */
-final class RedisCluster implements AutoCloseable {
+final class RedisCluster implements TestRedis {
 
     private final List<RedisServer> masters = new ArrayList<>();
 
@@ -32,7 +32,8 @@ final class RedisCluster implements AutoCloseable {
         }
     }
 
-    String url() {
+    @Override
+    public String url() {
         return "redis-cluster://" + masters.stream().map(m -> "127.0.0.1:" + m.port()).collect(Collectors.joining(","));
     }
 

@@ -14,11 +14,6 @@ class RedisClusterConformanceTest extends RedisConformanceTest<RedisCluster> {
         return RedisCluster.start();
     }
 
-    @Override
-    String url(RedisCluster redis) {
-        return redis.url();
-    }
-
     @Test
     void keysSpreadOverEveryMasterAndAKeysClassesShareOneSlot() {
         RateLimiter limiter = rateLimiter(null);

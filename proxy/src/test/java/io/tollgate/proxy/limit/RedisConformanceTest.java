@@ -9,7 +9,7 @@ import java.time.Duration;
  * The conformance suite against a Redis of the test's own, standalone or cluster: the Redis
  * limiters, fail-closed, on one link to it.
  */
-abstract class RedisConformanceTest<R extends AutoCloseable> extends LimiterConformanceTest {
+abstract class RedisConformanceTest<R extends TestRedis> extends LimiterConformanceTest {
 
     R redis;
     private RedisLink link;
@@ -17,16 +17,14 @@ abstract class RedisConformanceTest<R extends AutoCloseable> extends LimiterConf
     /** Starts the Redis the suite runs against. */
     abstract R startRedis();
 
-    abstract String url(R redis);
-
     @BeforeAll
     void connect() {
         redis = startRedis();
-        link = RedisLink.open(url(redis), Duration.ofMillis(250));
+        link = RedisLink.open(redis.url(), Duration.ofMillis(250));
     }
 
     @AfterAll
-    void disconnect() throws Exception {
+    void disconnect() {
         if (link != null) {
             link.close();
         }

@@ -24,7 +24,7 @@ import static org.awaitility.Awaitility.await;
  * frozen (SIGSTOP) and thawed, restarted on the same port. Every instance is also killed by a
  * shutdown hook, so a failing test cannot leave one behind.
  */
-final class RedisServer implements AutoCloseable {
+final class RedisServer implements TestRedis {
 
     private static final Set<RedisServer> LIVE = ConcurrentHashMap.newKeySet();
 
@@ -87,7 +87,8 @@ final class RedisServer implements AutoCloseable {
         return port;
     }
 
-    String url() {
+    @Override
+    public String url() {
         return "redis://127.0.0.1:" + port;
     }
 

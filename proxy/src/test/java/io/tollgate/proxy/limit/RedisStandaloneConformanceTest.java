@@ -15,11 +15,6 @@ class RedisStandaloneConformanceTest extends RedisConformanceTest<RedisServer> {
         return RedisServer.start();
     }
 
-    @Override
-    String url(RedisServer redis) {
-        return redis.url();
-    }
-
     @Test
     void keysCarryTheKeyIdAsHashTagAndExpireWithTheWindow() {
         String key = newId();
