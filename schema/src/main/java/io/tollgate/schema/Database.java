@@ -3,7 +3,9 @@ package io.tollgate.schema;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.flywaydb.core.api.output.MigrateResult;
+import org.flywaydb.database.postgresql.PostgreSQLConfigurationExtension;
 
 import javax.sql.DataSource;
 
@@ -55,11 +57,14 @@ public final class Database implements AutoCloseable {
 
     /** Applies every pending migration; safe to call on every start. */
     public MigrateResult migrate() {
-        return Flyway.configure()
+        FluentConfiguration flyway = Flyway.configure()
                 .dataSource(dataSource)
-                .locations("classpath:db/migration")
-                .load()
-                .migrate();
+                .locations("classpath:db/migration");
+        // Flyway's lock as a session advisory lock, not one held by a transaction kept open beside
+        // the migration: a CREATE INDEX CONCURRENTLY (V8) waits for every open transaction to end,
+        // so it would wait for Flyway's own forever.
+        flyway.getConfigurationExtension(PostgreSQLConfigurationExtension.class).setTransactionalLock(false);
+        return flyway.load().migrate();
     }
 
     public DataSource dataSource() {

@@ -14,10 +14,9 @@ import java.util.Objects;
 public final class UsageStore {
 
     /*
-     * One pass over the account's rows in [from, to): request_log_account (account_id, created_at DESC)
-     * turns the WHERE into one index range scan (equality on the first column, a range on the second;
-     * a DESC column serves a range as well as an ASC one), and the groups are summed from the heap rows
-     * it points at. Days are cut at UTC whatever the session's time zone. Models sort bytewise
+     * One pass over the account's rows in [from, to): request_log_account_time (account_id, created_at)
+     * turns the WHERE into one index range scan (equality on the first column, a range on the second),
+     * and the groups are summed from the heap rows it points at. Days are cut at UTC whatever the session's time zone. Models sort bytewise
      * (COLLATE "C", the same on every database locale), the null model last.
      */
     private static final String SQL = """

@@ -26,12 +26,17 @@ public final class TestDatabase implements AutoCloseable {
     }
 
     public static TestDatabase create() {
+        TestDatabase db = createEmpty();
+        db.database.migrate();
+        return db;
+    }
+
+    /** A database of its own with no migration applied yet. */
+    public static TestDatabase createEmpty() {
         String name = "tg_test_" + Ids.random(10).toLowerCase();
         execAdmin("CREATE DATABASE " + name);
         String url = ADMIN_URL.replaceFirst("/[A-Za-z0-9_]+(\\?|$)", "/" + name + "$1");
-        Database database = Database.open(new Database.Config(url, null, null, 8));
-        database.migrate();
-        return new TestDatabase(name, url, database);
+        return new TestDatabase(name, url, Database.open(new Database.Config(url, null, null, 8)));
     }
 
     public Database database() {
