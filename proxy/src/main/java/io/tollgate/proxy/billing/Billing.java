@@ -47,8 +47,14 @@ public final class Billing implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Billing.class);
     private static final int MAX_BATCH = 512;
-    /** How long the settling thread gathers outcomes after a commit before the next one. */
-    private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    /**
+     * How long the settling thread gathers outcomes after a commit before the next one (unless
+     * {@link #MAX_BATCH} gather first). A batch costs PostgreSQL some 0.6 ms of CPU besides its
+     * rows' 25-30 µs each (measured), so at 1-2k requests a second the 20 ms this was spent a
+     * third of the database's CPU on batches of 20-40; at 100 ms it is a tenth or less. What waits
+     * is already in the journal, and a settlement 100 ms later is as invisible to clients.
+     */
+    static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final long IDLE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
