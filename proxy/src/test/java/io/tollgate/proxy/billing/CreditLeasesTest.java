@@ -124,6 +124,40 @@ class CreditLeasesTest {
         }
     }
 
+    /** One request on {@code p}: reserved, settled at its price, and that cost written. */
+    private static void spendOne(CreditLeases p, Funded f) {
+        assertThat(p.reserve(f.accountId(), f.keyId(), PRICE).join()).isEqualTo(Reserve.RESERVED);
+        p.settle(f.keyId(), PRICE, PRICE);
+        p.written(f.keyId(), PRICE);
+    }
+
+    @Test
+    void aBusyKeysSliceGrowsByWhatItSpentInTheLastSecond() throws Exception {
+        Funded f = fund("1000", null);
+        CreditLeases p = leases("busy");
+        String lease = "SELECT amount FROM credit_leases WHERE holder = 'busy' AND key_id = '" + f.keyId() + "'";
+        // Spend steadily, ten requests every 100 ms, until a whole second of it is measured.
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            for (int i = 0; i < 10; i++) {
+                spendOne(p, f);
+            }
+            return p.spentLastSecond(f.keyId()).signum() > 0;
+        });
+        BigDecimal spentBefore = p.spentLastSecond(f.keyId());
+        BigDecimal before = number(lease);
+
+        // Spending on at that pace, the next growth asks for a second's worth, not 16 reservations' (4).
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            for (int i = 0; i < 10; i++) {
+                spendOne(p, f);
+            }
+            return number(lease).compareTo(before) > 0;
+        });
+        BigDecimal grown = number(lease).subtract(before);
+        assertThat(grown).isGreaterThan(PRICE.multiply(BigDecimal.valueOf(16)))
+                .isGreaterThanOrEqualTo(spentBefore.min(p.spentLastSecond(f.keyId())));
+    }
+
     @Test
     void aRefusedBackgroundGrowthLeavesTheRestOfTheSliceToBeSpentExactly() throws Exception {
         Funded f = fund("4.25", null);                                  // the first growth takes 4
