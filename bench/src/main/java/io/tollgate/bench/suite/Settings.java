@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * How long and how hard each scenario runs. {@link #forFullRun()} is the real measurement (about eight
- * minutes of load, after a minute of warm-up per contender); {@link #forQuickRun()} keeps every scenario and contender but shortens them, and
+ * minutes of load, after two minutes of warm-up per contender); {@link #forQuickRun()} keeps every scenario and contender but shortens them, and
  * holds 2,000 streams instead of 10,000, for a smoke run of under three minutes.
  */
 public record Settings(
@@ -39,7 +39,7 @@ public record Settings(
     public static final int UPLOAD_BYTES = 512 * 1024;
 
     public static Settings forFullRun() {
-        return new Settings(false, Duration.ofSeconds(60), List.of(1_000, 2_000, 5_000), Duration.ofSeconds(15), 64,
+        return new Settings(false, Duration.ofSeconds(120), List.of(1_000, 2_000, 5_000), Duration.ofSeconds(15), 64,
                 Duration.ofSeconds(5), Duration.ofSeconds(15), 64,
                 100, Duration.ofSeconds(20), Duration.ofSeconds(20), 100, 10, 250,
                 Duration.ofSeconds(10), Duration.ofSeconds(15), 8, UPLOAD_BYTES, 32 * 1024, Duration.ofMillis(150),

@@ -138,13 +138,15 @@ public final class Suite implements AutoCloseable {
     public void run(String scenario) throws Exception {
         if (!warmedUp) {
             // Once, before the first scenario, whichever it is: Tollgate's JIT on one core takes
-            // about 45 s of load to settle (C2 used 40% of the CPU in the first 30 s).
+            // minutes of load to settle. C2 used 40% of the CPU in the first 30 s, still made 111
+            // compilations between 70 and 110 s (-XX:+PrintCompilation), and in perf sched delayed
+            // the loop's wake-ups by 137 ms in 5 s at 30 s in.
             for (Contender c : contenders()) {
                 warm(c);
             }
             warmedUp = true;
             results.notes.add("each contender was warmed with " + s.warmup().toSeconds() + " s of closed-loop chat load "
-                    + "before the first scenario (Tollgate's JIT on one core settles after about 45 s)");
+                    + "before the first scenario (Tollgate's JIT on one core is still compiling 100 s in)");
         }
         long t0 = System.nanoTime();
         switch (scenario) {
