@@ -5,10 +5,11 @@
 # time slices a second of each busy JVM thread over the measured run (/proc/PID/task/*/schedstat);
 # the recording and the logs stay in the output directory.
 #
-#   bench/profile.sh [--out DIR] [--duration S] [--warmup S] [--connections N] [--jvm "OPTIONS"] [-- SERVER-OPTIONS...]
+#   bench/profile.sh [--out DIR] [--duration S] [--warmup S] [--connections N] [--jvm "OPTIONS"] [--no-jfr] [-- SERVER-OPTIONS...]
 #   bench/profile.sh -- --redis none --no-journal      # compare with pieces off
 #   bench/profile.sh --warmup 60 --connections 1       # one request at a time: the latency floor and its tail
 #   jfr print --events jdk.ExecutionSample DIR/rec.jfr  # then read it
+#   bench/profile.sh --no-jfr --jvm "... -XX:+PrintCompilation"   # JFR's own instrumentation deoptimizes code too
 #
 # wrk back-fills latencies above its mean request interval (its own coordinated-omission
 # correction), so with --connections 1 its upper percentiles overstate the tail several times;
@@ -19,8 +20,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$(mktemp -d /tmp/tollgate-profile-XXXXXX)"
 DURATION=37
 WARMUP=0
+JFR=1
 CONNECTIONS=32
-JVM="-Dio.netty.leakDetection.level=disabled --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED"
+JVM="-Dio.netty.leakDetection.level=disabled --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED -XX:ThreadPriorityPolicy=1"
 while (( $# )); do
   case "$1" in
     --out) OUT="$2"; shift 2 ;;
@@ -28,8 +30,9 @@ while (( $# )); do
     --warmup) WARMUP="$2"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --jvm) JVM="$2"; shift 2 ;;
+    --no-jfr) JFR=0; shift ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "profile.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -40,7 +43,7 @@ command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || { e
 LAST=$(( $(nproc) - 1 ))
 mkdir -p "$OUT"
 
-"$JAVA" -Xmx1g -cp "$JAR" io.tollgate.bench.MockUpstreamMain --port 0 --threads 1 > "$OUT/mock.log" 2>&1 &
+taskset -c 0 "$JAVA" -Xmx1g -cp "$JAR" io.tollgate.bench.MockUpstreamMain --port 0 --threads 1 > "$OUT/mock.log" 2>&1 &
 MOCK=$!
 TG=""
 trap 'kill $MOCK ${TG:-} 2>/dev/null || true' EXIT
@@ -48,7 +51,9 @@ for _ in $(seq 1 100); do grep -q listening "$OUT/mock.log" && break; sleep 0.1;
 URL=$(grep -o 'http://[^ ]*' "$OUT/mock.log")
 DELAY=$(( WARMUP + (DURATION > 25 ? DURATION - 22 : 1) ))
 # shellcheck disable=SC2086
-taskset -c "$LAST" "$JAVA" $JVM -XX:StartFlightRecording=filename="$OUT/rec.jfr",settings=profile,delay=${DELAY}s,duration=20s \
+RECORD=()
+(( JFR )) && RECORD=(-XX:StartFlightRecording=filename="$OUT/rec.jfr",settings=profile,delay=${DELAY}s,duration=20s)
+taskset -c "$LAST" "$JAVA" $JVM "${RECORD[@]}" \
   -cp "$JAR" io.tollgate.bench.TollgateBenchServer --upstream "$URL" --io-threads 1 "$@" > "$OUT/tollgate.log" 2>&1 &
 TG=$!
 for _ in $(seq 1 300); do grep -q ready "$OUT/tollgate.log" && break; sleep 0.1; done

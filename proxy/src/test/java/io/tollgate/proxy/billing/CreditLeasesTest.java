@@ -22,7 +22,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
+import java.util.concurrent.locks.LockSupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -156,6 +158,49 @@ class CreditLeasesTest {
         BigDecimal grown = number(lease).subtract(before);
         assertThat(grown).isGreaterThan(PRICE.multiply(BigDecimal.valueOf(16)))
                 .isGreaterThanOrEqualTo(spentBefore.min(p.spentLastSecond(f.keyId())));
+    }
+
+    @Test
+    void aBusyKeyNeverWaitsForASlowGrowth() {
+        Funded f = fund("1000", null);
+        // The real database, answering every lease call 200 ms late (as one busy with a batch might).
+        Executor slow = r -> blocking.execute(() -> {
+            LockSupport.parkNanos(Duration.ofMillis(200).toNanos());
+            r.run();
+        });
+        CreditLeases p = new CreditLeases(store, "slow", slow, Duration.ofSeconds(60), Duration.ofSeconds(60));
+        // A steady 100 requests a second (25 credits), until a whole second of it is measured.
+        while (p.spentLastSecond(f.keyId()).signum() == 0) {
+            spendTen(p, f);
+        }
+        for (int i = 0; i < 5; i++) {                    // what was asked for before that arrives
+            spendTen(p, f);
+        }
+        // From now on the slice is grown while half a second's spending (12.5) is left, so the
+        // 200 ms a growth takes (5 credits' worth) never leaves a reservation waiting. With only
+        // eight reservations (2) left as the mark, the requests behind a growth waited each time.
+        int waited = 0;
+        for (int round = 0; round < 20; round++) {
+            waited += spendTen(p, f);
+        }
+        assertThat(waited).as("reservations that waited for the database in 2 s of steady load").isZero();
+    }
+
+    /** Ten requests on {@code p}, then the rest of 100 ms; answers how many had to wait for a reservation. */
+    private static int spendTen(CreditLeases p, Funded f) {
+        long end = System.nanoTime() + Duration.ofMillis(100).toNanos();
+        int waited = 0;
+        for (int i = 0; i < 10; i++) {
+            CompletableFuture<Reserve> r = p.reserve(f.accountId(), f.keyId(), PRICE);
+            if (!r.isDone()) {
+                waited++;
+            }
+            assertThat(r.join()).isEqualTo(Reserve.RESERVED);
+            p.settle(f.keyId(), PRICE, PRICE);
+            p.written(f.keyId(), PRICE);
+        }
+        LockSupport.parkNanos(end - System.nanoTime());  // pacing the load, not waiting for a result
+        return waited;
     }
 
     @Test
