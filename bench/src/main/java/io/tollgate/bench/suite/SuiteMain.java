@@ -57,6 +57,9 @@ public final class SuiteMain implements Callable<Integer> {
     @Option(names = "--pg-nice", description = "the nice value run.sh gave PostgreSQL's processes (0: left alone)")
     int pgNice;
 
+    @Option(names = "--kdamond-idle", description = "how many kdamond threads run.sh put at SCHED_IDLE (0: left alone)")
+    int kdamondIdle;
+
     @Option(names = "--mock-cpus", description = "taskset CPU list of the mock upstream (default: the generator's)")
     String mockCpus;
 
@@ -177,6 +180,10 @@ public final class SuiteMain implements Callable<Integer> {
         m.put("PostgreSQL priority", pgNice == 0 ? "as started"
                 : "nice " + pgNice + " for the run (its settlement batches are off the request path; in a deployment "
                         + "it has its own machine)");
+        if (kdamondIdle > 0) {
+            m.put("kdamond", "SCHED_IDLE for the run (the kernel's DAMON memory monitor, which the VM platform runs: it "
+                    + "took 7-23 ms of CPU every 0.5 s, and requests of every contender stalled behind it)");
+        }
         m.put("proxy threads", launch.proxyThreads() + " (Tollgate event loops = nginx worker_processes)");
         m.put("Tollgate JVM options", String.join(" ", launch.tollgateJvmOptions()) + " (database pool 10, as `database.pool_size`'s default)");
         long[] files = ProcStats.openFileLimits();
