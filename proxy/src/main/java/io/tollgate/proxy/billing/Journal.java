@@ -37,6 +37,12 @@ import java.util.zip.CRC32C;
  * which changes nothing: spending and the request log are idempotent by request id. Each start
  * writes a new segment; older ones are only read.
  *
+ * <p>The segment being written is extended with zeros a megabyte ({@link #PREALLOCATE}) at a time,
+ * ahead of its records: an {@code fdatasync} of bytes written over those zeros makes only the data
+ * durable, where one that grows the file also commits its new size through the file system's own
+ * journal (measured on this ext4: 3 context switches and 51-55 µs of CPU a sync growing, 2 and
+ * 40 µs overwriting). The zeros read as the end of the records, never as a torn write.
+ *
  * <p>What this process appended is also kept in memory, up to {@link #MIRROR_LIMIT} outcomes, so
  * that {@link #peek} hands those back without reading and decoding the file: while every
  * unapplied record is mirrored, the file is only written. Past the limit (a long database
@@ -49,6 +55,9 @@ public final class Journal implements OutcomeLog {
     static final long DEFAULT_SEGMENT_BYTES = 8L << 20;
     /** Reuse the written segment from its start once everything is applied and it is this big. */
     static final long EMPTY_WHEN_APPLIED = 1L << 20;
+    /** The written segment is extended with zeros this much at a time, ahead of its records. */
+    static final long PREALLOCATE = 1L << 20;
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(64 << 10);
     static final int MAX_RECORD = 1 << 20;
     static final int HEADER = 8;
     private static final String PREFIX = "outcomes-";
@@ -65,6 +74,7 @@ public final class Journal implements OutcomeLog {
         final Path path;
         FileChannel channel;        // open while written or read
         long end;                   // bytes of whole, valid records
+        long allocated;             // bytes in the file (records, then zeros) while it is written
         long records;
 
         Segment(long id, Path path) {
@@ -161,12 +171,12 @@ public final class Journal implements OutcomeLog {
             long[] scanned = scan(s.channel, readBuffer, crc, null);
             s.end = scanned[0];
             s.records = scanned[1];
-            s.channel.close();
-            s.channel = null;
-            if (s.end < size) {
+            if (s.end < size && !zerosFrom(s.channel, s.end, size)) {
                 log.warn("journal segment {}: ignoring {} bytes after its last whole record at {} (a torn write)",
                         p.getFileName(), size - s.end, s.end);
             }
+            s.channel.close();
+            s.channel = null;
             if (s.records == 0) {
                 Files.deleteIfExists(p);
                 continue;
@@ -180,6 +190,22 @@ public final class Journal implements OutcomeLog {
         startSegment(lastId + 1);
         readSegment = segments.getFirst();
         readPos = 0;
+    }
+
+    /** True when the bytes of {@code ch} from {@code from} to {@code size} are all zero (a preallocated tail). */
+    private boolean zerosFrom(FileChannel ch, long from, long size) throws IOException {
+        for (long pos = from; pos < size; ) {
+            readBuffer.clear();
+            readBuffer.limit((int) Math.min(readBuffer.capacity(), size - pos));
+            readFully(ch, readBuffer, pos);
+            for (int i = 0; i < readBuffer.limit(); i++) {
+                if (readBuffer.get(i) != 0) {
+                    return false;
+                }
+            }
+            pos += readBuffer.limit();
+        }
+        return true;
     }
 
     /**
@@ -251,6 +277,9 @@ public final class Journal implements OutcomeLog {
         ByteBuffer batch = encode(outcomes);
         long start = s.end;
         try {
+            if (s.end + batch.limit() > s.allocated) {
+                preallocate(s, s.end + batch.limit());     // this append's sync also makes the new size durable
+            }
             long pos = s.end;
             while (batch.hasRemaining()) {
                 pos += s.channel.write(batch, pos);
@@ -276,6 +305,23 @@ public final class Journal implements OutcomeLog {
         } else {
             mirror.clear();                                  // until all is applied: read from the file
         }
+    }
+
+    /** Extends {@code s} with zeros to at least {@code needed} bytes, in whole {@link #PREALLOCATE}s. */
+    private static void preallocate(Segment s, long needed) throws IOException {
+        long target = (needed + PREALLOCATE - 1) / PREALLOCATE * PREALLOCATE;
+        long pos = s.allocated;
+        while (pos < target) {
+            ByteBuffer zeros = ZEROS.duplicate();
+            zeros.limit((int) Math.min(zeros.capacity(), target - pos));
+            pos += s.channel.write(zeros, pos);
+        }
+        s.allocated = target;
+    }
+
+    /** The end of the records in the segment being written (tests). */
+    synchronized long writtenEnd() {
+        return segments.getLast().end;
     }
 
     /** The records of {@code outcomes}, header and payload each, in {@link #writeBuffer} (reused). */
@@ -394,6 +440,7 @@ public final class Journal implements OutcomeLog {
             // Not forced: should the old records come back after a crash, applying them again is a no-op.
             written.channel.truncate(0);
             written.end = 0;
+            written.allocated = 0;
             written.records = 0;
             readPos = 0;
         }

@@ -108,7 +108,11 @@ class JournalTest {
             j.append(range(3, 4));
         }
         Path segment = segments().getFirst();
-        byte[] whole = Files.readAllBytes(segment);
+        int records = 0;
+        for (Outcome o : range(0, 4)) {
+            records += Journal.HEADER + JournalCodec.encode(o).length;
+        }
+        byte[] whole = java.util.Arrays.copyOf(Files.readAllBytes(segment), records);   // without the zeros after them
         int lastRecord = whole.length - (Journal.HEADER + JournalCodec.encode(range(3, 4).getFirst()).length);
         for (int cut = lastRecord; cut < whole.length; cut++) {
             Files.write(segment, java.util.Arrays.copyOf(whole, cut));
@@ -131,8 +135,12 @@ class JournalTest {
             j.append(range(0, 4));
         }
         Path segment = segments().getFirst();
+        long records = 0;
+        for (Outcome o : range(0, 4)) {
+            records += Journal.HEADER + JournalCodec.encode(o).length;
+        }
         try (RandomAccessFile f = new RandomAccessFile(segment.toFile(), "rw")) {
-            long at = f.length() - 3;
+            long at = records - 3;                          // the zeros after the records do not count
             f.seek(at);
             int b = f.read();
             f.seek(at);
@@ -145,6 +153,30 @@ class JournalTest {
         List<Outcome> expected = new ArrayList<>(range(0, 3));
         expected.addAll(range(10, 12));
         assertThat(Journal.read(dir)).isEqualTo(expected);
+    }
+
+    @Test
+    void theWrittenSegmentGrowsAMegabyteOfZerosAtATime() throws IOException {
+        int written = 2;
+        try (Journal j = Journal.open(dir)) {
+            j.append(range(0, 2));
+            Path segment = segments().getLast();
+            assertThat(Files.size(segment)).as("one record in, the file already holds a megabyte")
+                    .isEqualTo(Journal.PREALLOCATE);
+            while (j.writtenEnd() <= Journal.PREALLOCATE) {
+                j.append(range(written, written + 100));
+                written += 100;
+            }
+            assertThat(Files.size(segment)).isEqualTo(2 * Journal.PREALLOCATE);
+            byte[] bytes = Files.readAllBytes(segment);
+            for (long i = j.writtenEnd(); i < bytes.length; i++) {
+                assertThat(bytes[(int) i]).as("byte %d, after the records", i).isZero();
+            }
+        }
+        try (Journal j = Journal.open(dir)) {                      // read back from the file: no more, no less
+            assertThat(j.unapplied()).isEqualTo(written);
+            assertThat(j.peek(Integer.MAX_VALUE)).isEqualTo(range(0, written));
+        }
     }
 
     @Test
@@ -265,16 +297,19 @@ class JournalTest {
     void theWrittenSegmentStartsOverOnceEverythingIsApplied() throws IOException {
         try (Journal j = Journal.open(dir)) {
             int written = 0;
-            while (Files.size(segments().getLast()) < Journal.EMPTY_WHEN_APPLIED) {
+            while (j.writtenEnd() < Journal.EMPTY_WHEN_APPLIED) {
                 j.append(range(written, written + 500));
                 written += 500;
             }
             assertThat(j.peek(Integer.MAX_VALUE)).hasSize(written);
             j.acknowledge();
             assertThat(Files.size(segments().getLast())).isZero();
+            assertThat(j.writtenEnd()).isZero();
             j.append(range(0, 2));
             assertThat(j.peek(10)).isEqualTo(range(0, 2));
         }
+        assertThat(Journal.read(dir)).as("nothing of the first pass after the second's records")
+                .isEqualTo(range(0, 2));
     }
 
     @Test
