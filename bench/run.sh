@@ -150,6 +150,13 @@ restore_services() {
     done
   fi
 }
+KDAMOND_PIDS=()
+restore_kdamond() {
+  local pid
+  for pid in "${KDAMOND_PIDS[@]}"; do chrt -o -p 0 "$pid" >/dev/null 2>&1 || true; done
+}
+# What the run changes below (CPUs, nice, scheduling class) is put back on exit, however it ends.
+trap 'restore_services; restore_kdamond' EXIT
 if [[ -n "$CLIENT_CPUS" && "${TOLLGATE_BENCH_PIN_SERVICES:-1}" != 0 ]]; then
   for pid in $(pgrep -x postgres 2>/dev/null; pgrep -x redis-server 2>/dev/null); do
     if affinity="$(taskset -p -c "$pid" 2>/dev/null)" && taskset -a -p -c "$CLIENT_CPUS" "$pid" >/dev/null 2>&1; then
@@ -158,7 +165,6 @@ if [[ -n "$CLIENT_CPUS" && "${TOLLGATE_BENCH_PIN_SERVICES:-1}" != 0 ]]; then
   done
   if (( ${#SAVED_AFFINITY[@]} )); then
     SERVICES_CPUS="$CLIENT_CPUS"
-    trap restore_services EXIT
     say "PostgreSQL and Redis (${#SAVED_AFFINITY[@]} processes) moved to CPU $SERVICES_CPUS for the run"
   fi
   if [[ "$PG_NICE" != 0 ]]; then
@@ -168,7 +174,6 @@ if [[ -n "$CLIENT_CPUS" && "${TOLLGATE_BENCH_PIN_SERVICES:-1}" != 0 ]]; then
       fi
     done
     if (( ${#SAVED_NICE[@]} )); then
-      trap restore_services EXIT
       say "PostgreSQL (${#SAVED_NICE[@]} processes) at nice $PG_NICE for the run"
     fi
   fi
@@ -179,12 +184,7 @@ fi
 # takes 7-23 ms of CPU each time, mostly on CPU 0 (perf sched). Every contender's tail paid for it:
 # in Tollgate's request log, requests slowed by 5-20 ms came in clusters exactly 0.51-0.55 s apart.
 # For the run it gets SCHED_IDLE: it still samples, in the time the benchmark leaves. Put back on
-# exit. TOLLGATE_BENCH_QUIET_KDAMOND=0 leaves it alone.
-KDAMOND_PIDS=()
-restore_kdamond() {
-  local pid
-  for pid in "${KDAMOND_PIDS[@]}"; do chrt -o -p 0 "$pid" >/dev/null 2>&1 || true; done
-}
+# exit (restore_kdamond). TOLLGATE_BENCH_QUIET_KDAMOND=0 leaves it alone.
 if [[ "${TOLLGATE_BENCH_QUIET_KDAMOND:-1}" != 0 ]] && command -v chrt >/dev/null 2>&1; then
   for pid in $(pgrep '^kdamond' 2>/dev/null); do
     if [[ "$(chrt -p "$pid" 2>/dev/null)" == *SCHED_OTHER* ]] && chrt -i -p 0 "$pid" >/dev/null 2>&1; then
@@ -192,7 +192,6 @@ if [[ "${TOLLGATE_BENCH_QUIET_KDAMOND:-1}" != 0 ]] && command -v chrt >/dev/null
     fi
   done
   if (( ${#KDAMOND_PIDS[@]} )); then
-    trap 'restore_services; restore_kdamond' EXIT
     say "kdamond (${#KDAMOND_PIDS[@]} threads) at SCHED_IDLE for the run"
   fi
 fi

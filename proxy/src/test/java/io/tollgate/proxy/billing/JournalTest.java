@@ -108,11 +108,7 @@ class JournalTest {
             j.append(range(3, 4));
         }
         Path segment = segments().getFirst();
-        int records = 0;
-        for (Outcome o : range(0, 4)) {
-            records += Journal.HEADER + JournalCodec.encode(o).length;
-        }
-        byte[] whole = java.util.Arrays.copyOf(Files.readAllBytes(segment), records);   // without the zeros after them
+        byte[] whole = java.util.Arrays.copyOf(Files.readAllBytes(segment), recordBytes(range(0, 4)));   // without the zeros after them
         int lastRecord = whole.length - (Journal.HEADER + JournalCodec.encode(range(3, 4).getFirst()).length);
         for (int cut = lastRecord; cut < whole.length; cut++) {
             Files.write(segment, java.util.Arrays.copyOf(whole, cut));
@@ -129,18 +125,23 @@ class JournalTest {
         }
     }
 
+    /** The bytes the records of {@code outcomes} take in a segment, headers included (the zeros after them not). */
+    private static int recordBytes(List<Outcome> outcomes) {
+        int bytes = 0;
+        for (Outcome o : outcomes) {
+            bytes += Journal.HEADER + JournalCodec.encode(o).length;
+        }
+        return bytes;
+    }
+
     @Test
     void aCorruptedLastRecordIsIgnoredAndLaterAppendsAreKept() throws IOException {
         try (Journal j = Journal.open(dir)) {
             j.append(range(0, 4));
         }
         Path segment = segments().getFirst();
-        long records = 0;
-        for (Outcome o : range(0, 4)) {
-            records += Journal.HEADER + JournalCodec.encode(o).length;
-        }
         try (RandomAccessFile f = new RandomAccessFile(segment.toFile(), "rw")) {
-            long at = records - 3;                          // the zeros after the records do not count
+            long at = recordBytes(range(0, 4)) - 3;                          // the zeros after the records do not count
             f.seek(at);
             int b = f.read();
             f.seek(at);
