@@ -11,7 +11,8 @@
 # wrk with apt-get when they are missing (skipping nginx, with a line in the report, when that is
 # impossible), raises the open-file limit, pins the proxy to the upper half of the CPUs and the
 # load generator and mock upstream to the lower half (TOLLGATE_BENCH_PIN=0 turns pinning off),
-# moves PostgreSQL and Redis to the lower half too and quiets kdamond for the run (see below), and
+# moves PostgreSQL (at SCHED_IDLE) and Redis to the lower half too, turns scheduler autogroups off
+# and quiets kdamond for the run (see below), and
 # runs the mock upstream, nginx and Tollgate as processes of their own. Tollgate gets a fresh
 # database tg_bench_<random> on the local PostgreSQL (TOLLGATE_BENCH_PG: a JDBC URL to use another),
 # dropped when it exits. TOLLGATE_BENCH_JVM_OPTS: Tollgate's JVM options (default those of ./tollgate as root:
@@ -124,23 +125,30 @@ fi
 # settlement batch or a Lua call there stalled it for milliseconds). Every running postgres and
 # redis-server process is moved (new backends inherit the postmaster's CPUs) and put back on exit.
 # TOLLGATE_BENCH_PIN_SERVICES=0 leaves them alone.
-# PostgreSQL also runs niced (TOLLGATE_BENCH_PG_NICE, default 10; 0 leaves it): in a deployment its
-# work, the settlement batches off the request path, happens on its own machine. Sharing CPU 0
-# unniced, each batch held the CPU for milliseconds while the load generator, the mock upstream and
-# Redis (on the request path) waited: Tollgate's p90 at 1k req/s was 3x its p50. Niced, it does
-# the same work in the time the others leave.
+# PostgreSQL also runs at SCHED_IDLE (TOLLGATE_BENCH_PG_IDLE=0 leaves it as started): in a deployment
+# its work, the settlement batches off the request path, happens on its own machine. Here it does
+# that work in the time CPU 0 leaves, and a waking generator, mock or Redis takes the CPU from it at
+# once. Nice 10 was not enough: the scheduler (EEVDF) lets a running task finish its slice before a
+# woken one of any weight, and at 250 Hz that meant 1.8 ms (median, up to 3.3 ms) of a settling
+# batch before the generator or Redis ran again (perf sched); Tollgate's p99 at 2k req/s was 2.6 ms
+# at nice 10 and 0.9 ms at SCHED_IDLE. What waits is in Tollgate's journal; after each phase the
+# suite waits until every outcome is in the database and counts that drain's CPU in the phase's.
+# The policy is set on the postmaster too, so backends forked during the run inherit it.
 SERVICES_CPUS=""
-PG_NICE="${TOLLGATE_BENCH_PG_NICE:-10}"
+PG_IDLE=0
 declare -A SAVED_AFFINITY=()
-declare -A SAVED_NICE=()
+declare -A SAVED_POLICY=()
 restore_services() {
   local pid
   for pid in "${!SAVED_AFFINITY[@]}"; do
     taskset -a -p -c "${SAVED_AFFINITY[$pid]}" "$pid" >/dev/null 2>&1 || true
   done
-  if (( ${#SAVED_NICE[@]} )); then
+  if (( PG_IDLE )); then
+    # backends forked during the run inherited SCHED_IDLE: they go back to SCHED_OTHER
     for pid in $(pgrep -x postgres 2>/dev/null); do
-      renice -n "${SAVED_NICE[$pid]:-0}" -p "$pid" >/dev/null 2>&1 || true
+      if [[ "${SAVED_POLICY[$pid]:-other}" == other ]]; then
+        chrt -o -p 0 "$pid" >/dev/null 2>&1 || true
+      fi
     done
   fi
   if [[ -n "$SERVICES_CPUS" ]]; then
@@ -155,8 +163,12 @@ restore_kdamond() {
   local pid
   for pid in "${KDAMOND_PIDS[@]}"; do chrt -o -p 0 "$pid" >/dev/null 2>&1 || true; done
 }
-# What the run changes below (CPUs, nice, scheduling class) is put back on exit, however it ends.
-trap 'restore_services; restore_kdamond' EXIT
+AUTOGROUP_SAVED=""
+restore_autogroup() {
+  [[ -n "$AUTOGROUP_SAVED" ]] && echo "$AUTOGROUP_SAVED" > /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null || true
+}
+# What the run changes below (CPUs, scheduling classes, autogroups) is put back on exit, however it ends.
+trap 'restore_services; restore_kdamond; restore_autogroup' EXIT
 if [[ -n "$CLIENT_CPUS" && "${TOLLGATE_BENCH_PIN_SERVICES:-1}" != 0 ]]; then
   for pid in $(pgrep -x postgres 2>/dev/null; pgrep -x redis-server 2>/dev/null); do
     if affinity="$(taskset -p -c "$pid" 2>/dev/null)" && taskset -a -p -c "$CLIENT_CPUS" "$pid" >/dev/null 2>&1; then
@@ -167,18 +179,34 @@ if [[ -n "$CLIENT_CPUS" && "${TOLLGATE_BENCH_PIN_SERVICES:-1}" != 0 ]]; then
     SERVICES_CPUS="$CLIENT_CPUS"
     say "PostgreSQL and Redis (${#SAVED_AFFINITY[@]} processes) moved to CPU $SERVICES_CPUS for the run"
   fi
-  if [[ "$PG_NICE" != 0 ]]; then
+  if [[ "${TOLLGATE_BENCH_PG_IDLE:-1}" != 0 ]] && command -v chrt >/dev/null 2>&1; then
     for pid in $(pgrep -x postgres 2>/dev/null); do
-      if ni="$(ps -o ni= -p "$pid" 2>/dev/null)" && renice -n "$PG_NICE" -p "$pid" >/dev/null 2>&1; then
-        SAVED_NICE[$pid]="${ni// /}"
+      policy="$(chrt -p "$pid" 2>/dev/null)" || continue
+      [[ "$policy" == *SCHED_OTHER* ]] || continue         # one set otherwise is left as it is
+      if chrt -i -p 0 "$pid" >/dev/null 2>&1; then
+        SAVED_POLICY[$pid]=other
+        PG_IDLE=1
       fi
     done
-    if (( ${#SAVED_NICE[@]} )); then
-      say "PostgreSQL (${#SAVED_NICE[@]} processes) at nice $PG_NICE for the run"
-    fi
+    (( PG_IDLE )) && say "PostgreSQL (${#SAVED_POLICY[@]} processes) at SCHED_IDLE for the run"
   fi
 fi
-(( ${#SAVED_NICE[@]} )) || PG_NICE=0
+
+# Autogroup (kernel.sched_autogroup_enabled, on in this VM) makes every session a scheduling group
+# of its own, and a priority then ranks a task only inside its group: every PostgreSQL backend (each
+# calls setsid) weighed as much as the generator and the mock together, whatever its nice or policy.
+# For the run it is off, so that the processes started from here on (the contenders, the mock, the
+# generator, new backends) are scheduled by their priorities alone; put back on exit.
+# TOLLGATE_BENCH_AUTOGROUP=1 leaves it on.
+if [[ "${TOLLGATE_BENCH_AUTOGROUP:-0}" != 1 && -w /proc/sys/kernel/sched_autogroup_enabled ]] \
+    && [[ "$(cat /proc/sys/kernel/sched_autogroup_enabled)" != 0 ]]; then
+  AUTOGROUP_SAVED="$(cat /proc/sys/kernel/sched_autogroup_enabled)"
+  if echo 0 > /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null; then
+    say "scheduler autogroups off for the run"
+  else
+    AUTOGROUP_SAVED=""
+  fi
+fi
 
 # kdamond, the kernel's DAMON memory monitor (the VM platform runs it here), samples every 0.5 s and
 # takes 7-23 ms of CPU each time, mostly on CPU 0 (perf sched). Every contender's tail paid for it:
@@ -220,7 +248,7 @@ fi
 
 # --- the suite ---------------------------------------------------------------------------------
 ARGS=(--results "$RESULTS" --name "$NAME" --commit "$COMMIT_NOTE" --nginx "$NGINX" --wrk "$WRK"
-      --client-cpus "$CLIENT_CPUS" --mock-cpus "$MOCK_CPUS" --proxy-cpus "$PROXY_CPUS" --services-cpus "$SERVICES_CPUS" --pg-nice "$PG_NICE" --kdamond-idle "${#KDAMOND_PIDS[@]}" --command "bench/run.sh${ORIGINAL_ARGS:+ $ORIGINAL_ARGS}")
+      --client-cpus "$CLIENT_CPUS" --mock-cpus "$MOCK_CPUS" --proxy-cpus "$PROXY_CPUS" --services-cpus "$SERVICES_CPUS" --pg-idle "$PG_IDLE" --autogroup-off "$([[ -n "$AUTOGROUP_SAVED" ]] && echo 1 || echo 0)" --kdamond-idle "${#KDAMOND_PIDS[@]}" --command "bench/run.sh${ORIGINAL_ARGS:+ $ORIGINAL_ARGS}")
 [[ -n "$NGINX_REASON" ]] && ARGS+=(--nginx-skip-reason "$NGINX_REASON")
 [[ -n "${TOLLGATE_BENCH_JVM_OPTS:-}" ]] && ARGS+=(--tollgate-jvm-options "$TOLLGATE_BENCH_JVM_OPTS")
 (( QUICK )) && ARGS+=(--quick)

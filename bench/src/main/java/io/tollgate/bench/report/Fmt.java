@@ -56,6 +56,11 @@ public final class Fmt {
         return Double.isNaN(bytes) ? "—" : String.format(Locale.ROOT, "%.1f", bytes / 1024.0);
     }
 
+    /** A duration in seconds, to a tenth: "2.3 s". */
+    public static String seconds(long millis) {
+        return String.format(Locale.ROOT, "%.1f s", millis / 1000.0);
+    }
+
     public static String count(long n) {
         return String.format(Locale.ROOT, "%,d", n);
     }

@@ -240,7 +240,8 @@ public final class Report {
                 .append(s.rateConnections()).append(" keep-alive connections sends at its own intended times, latency counts from the "
                         + "intended send time (coordinated omission corrected); \"uncorrected\" counts from the actual write. "
                         + "\"unsent\": intended sends the schedule never reached because answers came back too late. Each rate runs ")
-                .append(s.rateDuration().toSeconds()).append(" s per contender. Latencies in ms.\n\n");
+                .append(s.rateDuration().toSeconds()).append(" s per contender. Latencies in ms. CPU per request counts from a "
+                        + "run's start until its last outcome is in the database.\n\n");
         for (Map.Entry<Integer, Map<String, Results.Run>> e : r.rates.entrySet()) {
             int rate = e.getKey();
             Map<String, Results.Run> runs = e.getValue();
@@ -304,6 +305,14 @@ public final class Report {
             }
             sb.append(t.render()).append('\n');
             Results.Saturation tg = r.saturation.get(TOLLGATE);
+            if (tg != null && tg.error() == null && tg.settled().maxPending() > 0) {
+                Contender.Settled st = tg.settled();
+                sb.append("Tollgate's settlements kept up in its journal: at most ").append(Fmt.count(st.maxPending()))
+                        .append(" outcomes waited for the database at once, and ")
+                        .append(st.drained() ? "all were in it " + Fmt.seconds(st.drainMillis()) + " after the run ended"
+                                : "some were still waiting " + Fmt.seconds(st.drainMillis()) + " after the run ended")
+                        .append(" (the DB CPU above includes that catching up).\n\n");
+            }
             if (tg != null && tg.databaseWaits() != null) {
                 sb.append("Tollgate's PostgreSQL backends during its saturation run (pg_stat_activity every 100 ms, "
                         + "share of active-backend samples): ").append(tg.databaseWaits()).append(".\n\n");

@@ -34,9 +34,13 @@ public interface Contender extends AutoCloseable {
         return Settled.NOTHING;
     }
 
-    /** What {@link #settle} found: the most outcomes queued since the last call, and whether they drained. */
-    record Settled(long maxPending, boolean drained) {
-        public static final Settled NOTHING = new Settled(0, true);
+    /**
+     * What {@link #settle} found: the most outcomes queued since the last call, whether they
+     * drained, and how long after the call the last of them was in the database (stats lines come
+     * once a second, so to within a second).
+     */
+    record Settled(long maxPending, boolean drained, long drainMillis) {
+        public static final Settled NOTHING = new Settled(0, true, 0);
     }
 
     /** Where its output went, for error messages. */

@@ -11,7 +11,10 @@ import java.util.TreeMap;
 /** Everything one run measured, by scenario and contender; what the report is rendered from. */
 public final class Results {
 
-    /** CPU the proxy (and, for Tollgate, its PostgreSQL backends) spent per answered request. */
+    /**
+     * CPU the proxy (and, for Tollgate, its PostgreSQL backends) spent per answered request, from
+     * the phase's start until its last outcome was in the database.
+     */
     public record Cpu(double proxyMicrosPerRequest, double databaseMicrosPerRequest) {
         public static final Cpu NONE = new Cpu(Double.NaN, Double.NaN);
     }
@@ -23,11 +26,14 @@ public final class Results {
         }
     }
 
-    /** Closed-loop saturation: {@code tool} is wrk, or the Java generator when wrk is missing. */
+    /**
+     * Closed-loop saturation: {@code tool} is wrk, or the Java generator when wrk is missing;
+     * {@code settled} is how the contender's settlements caught up after it.
+     */
     public record Saturation(String tool, double requestsPerSecond, long requests, double p50Ms, double p99Ms,
-                             long errors, Cpu cpu, String databaseWaits, String error) {
+                             long errors, Cpu cpu, Contender.Settled settled, String databaseWaits, String error) {
         public static Saturation failed(String error) {
-            return new Saturation("", Double.NaN, 0, Double.NaN, Double.NaN, 0, Cpu.NONE, null, error);
+            return new Saturation("", Double.NaN, 0, Double.NaN, Double.NaN, 0, Cpu.NONE, Contender.Settled.NOTHING, null, error);
         }
     }
 

@@ -187,9 +187,11 @@ public final class Suite implements AutoCloseable {
         List<LoadConnection> conns = client.connect(c.host(), c.port(), 16);
         try {
             RunResult r = Drive.closedLoop(conns, chatRequest(c, false, Map.of()), s.warmup(), s.grace());
-            c.settle();
-            log("warm-up %-8s %s req/s, %d failed%s".formatted(c.name(), Fmt.rate(r.achievedRate()), r.stats().failures(),
-                    r.stats().lastError == null ? "" : " (" + r.stats().lastError + ")"));
+            Contender.Settled settled = c.settle();
+            log("warm-up %-8s %s req/s, %d failed%s%s".formatted(c.name(), Fmt.rate(r.achievedRate()), r.stats().failures(),
+                    r.stats().lastError == null ? "" : " (" + r.stats().lastError + ")",
+                    settled.maxPending() == 0 ? "" : ", %s outcomes settled %s after it%s".formatted(Fmt.count(settled.maxPending()),
+                            Fmt.seconds(settled.drainMillis()), settled.drained() ? "" : " (NOT all: still draining)")));
         } finally {
             LoadClient.closeAll(conns);
         }
@@ -204,8 +206,8 @@ public final class Suite implements AutoCloseable {
             conns = client.connect(c.host(), c.port(), s.rateConnections());
             CpuMeter cpu = CpuMeter.start(c);
             RunResult r = Drive.constantRate(conns, chatRequest(c, false, Map.of()), rate, s.rateDuration(), s.grace(), 0);
-            Results.Cpu used = cpu.stop(r.stats().ok + r.stats().non2xx);
-            return new Results.Run(r, used, c.settle(), null);
+            Contender.Settled settled = c.settle();
+            return new Results.Run(r, cpu.stop(r.stats().ok + r.stats().non2xx), settled, null);
         } catch (RuntimeException e) {
             return Results.Run.failed(e.toString());
         } finally {
@@ -226,20 +228,19 @@ public final class Suite implements AutoCloseable {
             if (wrk != null) {
                 Wrk.Result w = Wrk.run(launch.pinClient(), wrk, "http://" + c.host() + ":" + c.port() + PATH, c.headers(),
                         body, s.saturationConnections(), launch.clientThreads(), s.saturation(), dir);
-                Results.Cpu used = cpu.stop(w.requests());
                 String db = waits == null ? null : waits.summary();
-                c.settle();
+                Contender.Settled settled = c.settle();
                 return new Results.Saturation("wrk", w.requestsPerSecond(), w.requests(), w.p50(), w.p99(),
-                        w.non2xx() + w.socketErrors(), used, db, null);
+                        w.non2xx() + w.socketErrors(), cpu.stop(w.requests()), settled, db, null);
             }
             List<LoadConnection> conns = client.connect(c.host(), c.port(), s.saturationConnections());
             try {
                 RunResult r = Drive.closedLoop(conns, chatRequest(c, false, Map.of()), s.saturation(), s.grace());
-                Results.Cpu used = cpu.stop(r.stats().ok + r.stats().non2xx);
                 String db = waits == null ? null : waits.summary();
-                c.settle();
+                Contender.Settled settled = c.settle();
                 return new Results.Saturation("Java generator, closed loop", r.achievedRate(), r.stats().ok,
-                        Fmt.ms(r.stats().latency, 50), Fmt.ms(r.stats().latency, 99), r.stats().failures(), used, db, null);
+                        Fmt.ms(r.stats().latency, 50), Fmt.ms(r.stats().latency, 99), r.stats().failures(),
+                        cpu.stop(r.stats().ok + r.stats().non2xx), settled, db, null);
             } finally {
                 LoadClient.closeAll(conns);
             }
@@ -271,7 +272,8 @@ public final class Suite implements AutoCloseable {
                 c.settle();
                 CpuMeter cpu = CpuMeter.start(c);
                 RunResult r = Drive.constantRate(conns, req, s.sseRate(), s.sseDuration(), grace, s.sseChunks());
-                Results.Run run = new Results.Run(r, cpu.stop(r.stats().ok + r.stats().non2xx), c.settle(), null);
+                Contender.Settled settled = c.settle();
+                Results.Run run = new Results.Run(r, cpu.stop(r.stats().ok + r.stats().non2xx), settled, null);
                 results.sse.put(c.name(), run);
                 log("sse %-8s %d streams ok, ttfb p99 %s ms, gap p50 %s p99 %s ms, %d failed".formatted(c.name(),
                         r.stats().ok, Fmt.ms(Fmt.ms(r.stats().ttfb, 99)), Fmt.ms(Fmt.ms(r.stats().gaps, 50)),

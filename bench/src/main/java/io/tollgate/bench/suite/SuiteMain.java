@@ -54,8 +54,11 @@ public final class SuiteMain implements Callable<Integer> {
     @Option(names = "--services-cpus", description = "CPUs PostgreSQL and Redis were moved to by run.sh (empty: not pinned)")
     String servicesCpus = "";
 
-    @Option(names = "--pg-nice", description = "the nice value run.sh gave PostgreSQL's processes (0: left alone)")
-    int pgNice;
+    @Option(names = "--pg-idle", description = "1 when run.sh put PostgreSQL's processes at SCHED_IDLE (0: left alone)")
+    int pgIdle;
+
+    @Option(names = "--autogroup-off", description = "1 when run.sh turned the kernel's scheduler autogroups off for the run")
+    int autogroupOff;
 
     @Option(names = "--kdamond-idle", description = "how many kdamond threads run.sh put at SCHED_IDLE (0: left alone)")
     int kdamondIdle;
@@ -177,9 +180,14 @@ public final class SuiteMain implements Callable<Integer> {
                 + ", proxy (nginx workers / Tollgate JVM) on CPU " + launch.proxyCpus() + " (taskset); "
                 + (servicesCpus.isBlank() ? "PostgreSQL and Redis not pinned" : "PostgreSQL and Redis on CPU " + servicesCpus)
                 : "none");
-        m.put("PostgreSQL priority", pgNice == 0 ? "as started"
-                : "nice " + pgNice + " for the run (its settlement batches are off the request path; in a deployment "
-                        + "it has its own machine)");
+        m.put("PostgreSQL priority", pgIdle == 0 ? "as started"
+                : "SCHED_IDLE for the run (its settlement batches are off the request path; in a deployment it has its own "
+                        + "machine): it works in the time CPU 0 leaves, and each phase ends when every outcome is in it");
+        if (autogroupOff > 0) {
+            m.put("scheduler autogroups", "off for the run (kernel.sched_autogroup_enabled; with them on, each PostgreSQL "
+                    + "backend is a group of its own and weighs as much as the generator and the mock together, whatever "
+                    + "its priority)");
+        }
         if (kdamondIdle > 0) {
             m.put("kdamond", "SCHED_IDLE for the run (the kernel's DAMON memory monitor, which the VM platform runs: it "
                     + "took 7-23 ms of CPU every 0.5 s, and requests of every contender stalled behind it)");

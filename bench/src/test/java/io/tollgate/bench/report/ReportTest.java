@@ -44,9 +44,10 @@ class ReportTest {
             r.rate(rate).put("nginx", run(rate, 80, 400, 0));
             r.rate(rate).put("tollgate", run(rate, 100, 900, 0));
         }
-        r.saturation.put("direct", new Results.Saturation("wrk", 40_000, 200_000, 1, 5, 0, Results.Cpu.NONE, null, null));
-        r.saturation.put("nginx", new Results.Saturation("wrk", 20_000, 100_000, 1, 5, 0, new Results.Cpu(20, Double.NaN), null, null));
-        r.saturation.put("tollgate", new Results.Saturation("wrk", 10_000, 50_000, 1, 5, 0, new Results.Cpu(90, 200), "Lock:transactionid 80%", null));
+        r.saturation.put("direct", new Results.Saturation("wrk", 40_000, 200_000, 1, 5, 0, Results.Cpu.NONE, Contender.Settled.NOTHING, null, null));
+        r.saturation.put("nginx", new Results.Saturation("wrk", 20_000, 100_000, 1, 5, 0, new Results.Cpu(20, Double.NaN), Contender.Settled.NOTHING, null, null));
+        r.saturation.put("tollgate", new Results.Saturation("wrk", 10_000, 50_000, 1, 5, 0, new Results.Cpu(90, 200),
+                new Contender.Settled(12_345, true, 3_400), "Lock:transactionid 80%", null));
         r.sse.put("direct", run(50, 1_000, 2_000, 0));
         r.sse.put("nginx", run(50, 1_100, 2_200, 0));
         r.sse.put("tollgate", run(50, 1_200, 2_300, 0));
@@ -102,6 +103,7 @@ class ReportTest {
         assertThat(tollgateAt2k).contains("+0.400 / +0.743", "+0.260 / +0.495");
         assertThat(md).contains("| tollgate | 10,000 | 1.00 | 5.00 | 0 | 0.25× | 0.50× | 90 / 200 |");
         assertThat(md).contains("PostgreSQL backends during its saturation run", "Lock:transactionid 80%");
+        assertThat(md).contains("at most 12,345 outcomes waited for the database at once, and all were in it 3.4 s after the run ended");
     }
 
     @Test
