@@ -128,11 +128,12 @@ fi
 # PostgreSQL also runs at SCHED_IDLE (TOLLGATE_BENCH_PG_IDLE=0 leaves it as started): in a deployment
 # its work, the settlement batches off the request path, happens on its own machine. Here it does
 # that work in the time CPU 0 leaves, and a waking generator, mock or Redis takes the CPU from it at
-# once. Nice 10 was not enough: the scheduler (EEVDF) lets a running task finish its slice before a
-# woken one of any weight, and at 250 Hz that meant 1.8 ms (median, up to 3.3 ms) of a settling
-# batch before the generator or Redis ran again (perf sched); Tollgate's p99 at 2k req/s was 2.6 ms
-# at nice 10 and 0.9 ms at SCHED_IDLE. What waits is in Tollgate's journal; after each phase the
-# suite waits until every outcome is in the database and counts that drain's CPU in the phase's.
+# once. Nice 10 was not enough: under EEVDF a running task keeps the CPU for the rest of its slice
+# against a woken one, whatever their weights, and a settling batch ran 1.8 ms (median, up to
+# 3.3 ms) before the generator or Redis ran again (perf sched); Tollgate's p99 at 2k req/s was
+# 2.6 ms at nice 10 (autogroups off) and 0.9 ms at SCHED_IDLE. What waits is in Tollgate's
+# journal; after each phase the suite waits until every outcome is in the database and counts
+# that drain's CPU in the phase's.
 # The policy is set on the postmaster too, so backends forked during the run inherit it.
 SERVICES_CPUS=""
 PG_IDLE=0
