@@ -41,7 +41,7 @@ public record Settings(
     public static Settings forFullRun() {
         return new Settings(false, Duration.ofSeconds(120), List.of(1_000, 2_000, 5_000), Duration.ofSeconds(15), 64,
                 Duration.ofSeconds(5), Duration.ofSeconds(15), 64,
-                100, Duration.ofSeconds(20), Duration.ofSeconds(20), 100, 10, 250,
+                100, Duration.ofSeconds(60), Duration.ofSeconds(20), 100, 10, 250,
                 Duration.ofSeconds(10), Duration.ofSeconds(15), 8, UPLOAD_BYTES, 32 * 1024, Duration.ofMillis(150),
                 10_000, 100, 600, 500, Duration.ofSeconds(10));
     }
