@@ -136,20 +136,18 @@ fi
 # that drain's CPU in the phase's.
 # The policy is set on the postmaster too, so backends forked during the run inherit it.
 SERVICES_CPUS=""
-PG_IDLE=0
+PG_IDLE=0                     # PostgreSQL processes put at SCHED_IDLE
 declare -A SAVED_AFFINITY=()
-declare -A SAVED_POLICY=()
+declare -A KEPT_POLICY=()     # postgres processes found under another policy than SCHED_OTHER, left so
 restore_services() {
   local pid
   for pid in "${!SAVED_AFFINITY[@]}"; do
     taskset -a -p -c "${SAVED_AFFINITY[$pid]}" "$pid" >/dev/null 2>&1 || true
   done
   if (( PG_IDLE )); then
-    # backends forked during the run inherited SCHED_IDLE: they go back to SCHED_OTHER
+    # backends forked during the run inherited SCHED_IDLE: they go back to SCHED_OTHER too
     for pid in $(pgrep -x postgres 2>/dev/null); do
-      if [[ "${SAVED_POLICY[$pid]:-other}" == other ]]; then
-        chrt -o -p 0 "$pid" >/dev/null 2>&1 || true
-      fi
+      [[ -n "${KEPT_POLICY[$pid]:-}" ]] || chrt -o -p 0 "$pid" >/dev/null 2>&1 || true
     done
   fi
   if [[ -n "$SERVICES_CPUS" ]]; then
@@ -164,9 +162,10 @@ restore_kdamond() {
   local pid
   for pid in "${KDAMOND_PIDS[@]}"; do chrt -o -p 0 "$pid" >/dev/null 2>&1 || true; done
 }
-AUTOGROUP_SAVED=""
+AUTOGROUP=/proc/sys/kernel/sched_autogroup_enabled
+AUTOGROUP_SAVED=""            # its value before the run, when the run turned it off
 restore_autogroup() {
-  [[ -n "$AUTOGROUP_SAVED" ]] && echo "$AUTOGROUP_SAVED" > /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null || true
+  [[ -n "$AUTOGROUP_SAVED" ]] && echo "$AUTOGROUP_SAVED" > "$AUTOGROUP" 2>/dev/null || true
 }
 # What the run changes below (CPUs, scheduling classes, autogroups) is put back on exit, however it ends.
 trap 'restore_services; restore_kdamond; restore_autogroup' EXIT
@@ -183,13 +182,13 @@ if [[ -n "$CLIENT_CPUS" && "${TOLLGATE_BENCH_PIN_SERVICES:-1}" != 0 ]]; then
   if [[ "${TOLLGATE_BENCH_PG_IDLE:-1}" != 0 ]] && command -v chrt >/dev/null 2>&1; then
     for pid in $(pgrep -x postgres 2>/dev/null); do
       policy="$(chrt -p "$pid" 2>/dev/null)" || continue
-      [[ "$policy" == *SCHED_OTHER* ]] || continue         # one set otherwise is left as it is
-      if chrt -i -p 0 "$pid" >/dev/null 2>&1; then
-        SAVED_POLICY[$pid]=other
-        PG_IDLE=1
+      if [[ "$policy" != *SCHED_OTHER* ]]; then
+        KEPT_POLICY[$pid]=1                                   # one set otherwise is left as it is
+      elif chrt -i -p 0 "$pid" >/dev/null 2>&1; then
+        PG_IDLE=$(( PG_IDLE + 1 ))
       fi
     done
-    (( PG_IDLE )) && say "PostgreSQL (${#SAVED_POLICY[@]} processes) at SCHED_IDLE for the run"
+    (( PG_IDLE )) && say "PostgreSQL ($PG_IDLE processes) at SCHED_IDLE for the run"
   fi
 fi
 
@@ -199,13 +198,11 @@ fi
 # For the run it is off, so that the processes started from here on (the contenders, the mock, the
 # generator, new backends) are scheduled by their priorities alone; put back on exit.
 # TOLLGATE_BENCH_AUTOGROUP=1 leaves it on.
-if [[ "${TOLLGATE_BENCH_AUTOGROUP:-0}" != 1 && -w /proc/sys/kernel/sched_autogroup_enabled ]] \
-    && [[ "$(cat /proc/sys/kernel/sched_autogroup_enabled)" != 0 ]]; then
-  AUTOGROUP_SAVED="$(cat /proc/sys/kernel/sched_autogroup_enabled)"
-  if echo 0 > /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null; then
+if [[ "${TOLLGATE_BENCH_AUTOGROUP:-0}" != 1 && -w "$AUTOGROUP" ]]; then
+  was="$(cat "$AUTOGROUP")"
+  if [[ "$was" != 0 ]] && echo 0 > "$AUTOGROUP" 2>/dev/null; then
+    AUTOGROUP_SAVED="$was"
     say "scheduler autogroups off for the run"
-  else
-    AUTOGROUP_SAVED=""
   fi
 fi
 
@@ -249,7 +246,7 @@ fi
 
 # --- the suite ---------------------------------------------------------------------------------
 ARGS=(--results "$RESULTS" --name "$NAME" --commit "$COMMIT_NOTE" --nginx "$NGINX" --wrk "$WRK"
-      --client-cpus "$CLIENT_CPUS" --mock-cpus "$MOCK_CPUS" --proxy-cpus "$PROXY_CPUS" --services-cpus "$SERVICES_CPUS" --pg-idle "$PG_IDLE" --autogroup-off "$([[ -n "$AUTOGROUP_SAVED" ]] && echo 1 || echo 0)" --kdamond-idle "${#KDAMOND_PIDS[@]}" --command "bench/run.sh${ORIGINAL_ARGS:+ $ORIGINAL_ARGS}")
+      --client-cpus "$CLIENT_CPUS" --mock-cpus "$MOCK_CPUS" --proxy-cpus "$PROXY_CPUS" --services-cpus "$SERVICES_CPUS" --pg-idle "$(( PG_IDLE > 0 ))" --autogroup-off "$([[ -n "$AUTOGROUP_SAVED" ]] && echo 1 || echo 0)" --kdamond-idle "${#KDAMOND_PIDS[@]}" --command "bench/run.sh${ORIGINAL_ARGS:+ $ORIGINAL_ARGS}")
 [[ -n "$NGINX_REASON" ]] && ARGS+=(--nginx-skip-reason "$NGINX_REASON")
 [[ -n "${TOLLGATE_BENCH_JVM_OPTS:-}" ]] && ARGS+=(--tollgate-jvm-options "$TOLLGATE_BENCH_JVM_OPTS")
 (( QUICK )) && ARGS+=(--quick)

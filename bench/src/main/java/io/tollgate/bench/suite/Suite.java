@@ -189,12 +189,19 @@ public final class Suite implements AutoCloseable {
             RunResult r = Drive.closedLoop(conns, chatRequest(c, false, Map.of()), s.warmup(), s.grace());
             Contender.Settled settled = c.settle();
             log("warm-up %-8s %s req/s, %d failed%s%s".formatted(c.name(), Fmt.rate(r.achievedRate()), r.stats().failures(),
-                    r.stats().lastError == null ? "" : " (" + r.stats().lastError + ")",
-                    settled.maxPending() == 0 ? "" : ", %s outcomes settled %s after it%s".formatted(Fmt.count(settled.maxPending()),
-                            Fmt.seconds(settled.drainMillis()), settled.drained() ? "" : " (NOT all: still draining)")));
+                    r.stats().lastError == null ? "" : " (" + r.stats().lastError + ")", drained(settled)));
         } finally {
             LoadClient.closeAll(conns);
         }
+    }
+
+    /** ", N outcomes settled T after it" for a log line; empty when nothing waited. */
+    private static String drained(Contender.Settled settled) {
+        if (settled.maxPending() == 0) {
+            return "";
+        }
+        return ", %s outcomes settled %s after it%s".formatted(Fmt.count(settled.maxPending()),
+                Fmt.seconds(settled.drainMillis()), settled.drained() ? "" : " (NOT all: still draining)");
     }
 
     private Results.Run measureRate(Contender c, int rate) {
