@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
 # Profiles Tollgate under closed-loop load: the mock upstream, TollgateBenchServer (one event loop,
 # pinned to the last CPU) and wrk (on CPU 0) for DURATION seconds, with a JFR recording of the
-# last 20 s. Prints wrk's summary with its latency percentiles, then the CPU, run-queue wait and
-# time slices a second of each busy JVM thread over the measured run (/proc/PID/task/*/schedstat);
+# last 20 s. Prints wrk's summary with its latency percentiles, the proxy's CPU per request
+# (/proc/PID/stat over the measured run: every thread, kernel time included), then the CPU,
+# run-queue wait and time slices a second of each busy JVM thread (/proc/PID/task/*/schedstat);
 # the recording and the logs stay in the output directory.
 #
-#   bench/profile.sh [--out DIR] [--duration S] [--warmup S] [--connections N] [--jvm "OPTIONS"] [--no-jfr] [-- SERVER-OPTIONS...]
+#   bench/profile.sh [--out DIR] [--duration S] [--warmup S] [--connections N] [--jvm "OPTIONS"]
+#                    [--no-jfr] [--async-profiler [EVENT]] [-- SERVER-OPTIONS...]
 #   bench/profile.sh -- --redis none --no-journal      # compare with pieces off
 #   bench/profile.sh --warmup 60 --connections 1       # one request at a time: the latency floor and its tail
 #   jfr print --events jdk.ExecutionSample DIR/rec.jfr  # then read it
 #   bench/profile.sh --no-jfr --jvm "... -XX:+PrintCompilation"   # JFR's own instrumentation deoptimizes code too
+#   bench/profile.sh --warmup 60 --no-jfr --async-profiler        # CPU samples with kernel stacks
+#
+# --async-profiler (EVENT: cpu, the default, or wall, alloc, lock) fetches async-profiler's
+# linux-x64 jar from Maven Central (tools.profiler:async-profiler), attaches it with
+# `jcmd JVMTI.agent_load` for the measured run only (no warm-up, no start-up in it), and writes
+# DIR/profile.html (a flame graph) and DIR/profile.collapsed; it prints where the event loop's
+# samples fall: kernel (under each system call) or user space (by package), and the top frames.
 #
 # wrk back-fills latencies above its mean request interval (its own coordinated-omission
 # correction), so with --connections 1 its upper percentiles overstate the tail several times;
@@ -21,6 +30,8 @@ OUT="$(mktemp -d /tmp/tollgate-profile-XXXXXX)"
 DURATION=37
 WARMUP=0
 JFR=1
+ASYNC=""
+ASYNC_VERSION=4.2
 CONNECTIONS=32
 JVM="-Dio.netty.leakDetection.level=disabled --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED -XX:ThreadPriorityPolicy=1"
 while (( $# )); do
@@ -31,8 +42,11 @@ while (( $# )); do
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --jvm) JVM="$2"; shift 2 ;;
     --no-jfr) JFR=0; shift ;;
+    --async-profiler)
+      ASYNC=cpu; shift
+      if [[ $# -gt 0 && "$1" != -* ]]; then ASYNC="$1"; shift; fi ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "profile.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -42,6 +56,13 @@ JAR="$ROOT/bench/target/tollgate-bench.jar"
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || { echo "profile.sh: wrk is needed" >&2; exit 1; }; }
 LAST=$(( $(nproc) - 1 ))
 mkdir -p "$OUT"
+if [[ -n "$ASYNC" ]]; then
+  AGENT="$OUT/libasyncProfiler.so"
+  (cd "$ROOT" && mvn -B -q dependency:copy -Dartifact="tools.profiler:async-profiler:$ASYNC_VERSION:jar:linux-x64" \
+      -DoutputDirectory="$OUT" -Dmdep.stripVersion=true) \
+    && unzip -p "$OUT/async-profiler-linux-x64.jar" linux-x64/libasyncProfiler.so > "$AGENT" \
+    || { echo "profile.sh: async-profiler $ASYNC_VERSION could not be fetched from Maven Central" >&2; exit 1; }
+fi
 
 taskset -c 0 "$JAVA" -Xmx1g -cp "$JAR" io.tollgate.bench.MockUpstreamMain --port 0 --threads 1 > "$OUT/mock.log" 2>&1 &
 MOCK=$!
@@ -71,12 +92,43 @@ if (( WARMUP > 0 )); then
 fi
 # One line a thread: tid, name, then schedstat's CPU ns, run-queue wait ns and time slices.
 threads() { for t in /proc/$TG/task/*; do echo "${t##*/} $(tr ' ' _ < "$t/comm") $(cat "$t/schedstat")"; done | sort; }
+# The process's user + system CPU in clock ticks (fields 14 and 15 of /proc/PID/stat).
+ticks() { awk '{ print $14 + $15 }' "/proc/$TG/stat"; }
+# jcmd's own parser splits an unquoted option string at '=', hence the inner quotes.
+agent() { "${JAVA%/java}/jcmd" "$TG" JVMTI.agent_load "$AGENT" "\"$1\"" > "$OUT/agent.log" 2>&1 \
+  || { cat "$OUT/agent.log" >&2; return 1; }; }
+[[ -n "$ASYNC" ]] && agent "start,event=$ASYNC,interval=$([[ $ASYNC == cpu || $ASYNC == wall ]] && echo 1ms || echo 512k)"
 threads > "$OUT/threads.before"
+TICKS0=$(ticks)
 taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$OUT/post.lua" "$CHAT" | tee "$OUT/wrk.log"
+TICKS1=$(ticks)
 threads > "$OUT/threads.after"
+if [[ -n "$ASYNC" ]]; then
+  agent "dump,file=$OUT/profile.html,flamegraph"
+  agent "stop,file=$OUT/profile.collapsed,collapsed"
+fi
+REQUESTS=$(awk '/requests in/ { print $1 }' "$OUT/wrk.log")
+awk -v t=$(( TICKS1 - TICKS0 )) -v hz="$(getconf CLK_TCK)" -v n="$REQUESTS" 'BEGIN {
+  if (n > 0) printf "Tollgate CPU per request: %.1f us (%.2f s of CPU, all threads, for %d requests)\n", t / hz / n * 1e6, t / hz, n }'
 echo "JVM threads over the measured run (those above 1 ms of CPU a second):"
 join "$OUT/threads.before" "$OUT/threads.after" | awk -v d="$DURATION" '{
   cpu = ($7 - $3) / 1e6 / d; wait = ($8 - $4) / 1e6 / d; slices = ($9 - $5) / d
   if (cpu > 1) printf "  %-20s cpu %6.1f ms/s  run-queue wait %6.1f ms/s  slices %6.0f/s\n", $2, cpu, wait, slices }'
+if [[ -n "$ASYNC" && -s "$OUT/profile.collapsed" ]]; then
+  echo "Event loop's $ASYNC samples (async-profiler; flame graph in $OUT/profile.html):"
+  awk '
+    { n = $NF; sub(/ [0-9]+$/, ""); if ($0 !~ /EpollIoHandler|NioIoHandler/) next
+      k = split($0, f, ";"); total += n; where = ""
+      for (i = 2; i <= k; i++) if (f[i] ~ /_\[k\]$/) { where = "kernel, under " f[i - 1]; break }
+      if (where == "" && f[k] !~ /\//) where = "user, native code (JVM, libc, stubs)"
+      if (where == "") { where = f[k]; sub(/\/[^\/]*$/, "", where); gsub(/\//, ".", where); where = "user, " where }
+      by[where] += n; top[f[k]] += n }
+    END {
+      if (total == 0) exit
+      for (w in by) if (by[w] / total >= 0.01) printf "  %5.1f%%  %s\n", 100 * by[w] / total, w | "sort -rn"
+      close("sort -rn"); print "  top frames:"
+      for (t in top) if (top[t] / total >= 0.005) printf "  %5.1f%%  %s\n", 100 * top[t] / total, t | "sort -rn | head -25"
+    }' "$OUT/profile.collapsed"
+fi
 sleep 1
 echo "profile.sh: recording and logs in $OUT"
