@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tollgate's benchmark suite, the one command:
 #
-#   bench/run.sh                  # everything, about 20 minutes: JMH, then every scenario
+#   bench/run.sh                  # everything, about 25 minutes: JMH, then every scenario
 #   bench/run.sh --quick          # every scenario, short: a smoke run of about 3 minutes, no JMH
 #   bench/run.sh --only sse       # one scenario (chat, sse, upload, streams, or jmh); repeatable
 #   bench/run.sh --only chat --contenders direct,tollgate   # some contenders only (experiments)

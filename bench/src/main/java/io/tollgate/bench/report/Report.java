@@ -61,7 +61,10 @@ public final class Report {
         Settings s = r.settings;
         sb.append("# Tollgate benchmark ").append(name).append("\n\n");
         sb.append("Contenders measured in turn against one mock upstream process: `direct` (the client straight to the mock, "
-                + "the floor), `nginx` (a plain keep-alive reverse proxy) and `tollgate` (every feature on: key check, credit "
+                + "the floor), `nginx` (a plain keep-alive reverse proxy), "
+                + (r.contenders.contains(Contender.NETTY) ? "`netty` (a plain relay on Netty's HTTP codecs, no feature, with "
+                        + "Tollgate's JVM options, event loops and CPU: the floor of Tollgate's own stack) " : "")
+                + "and `tollgate` (every feature on: key check, credit "
                 + "reservation and settlement on PostgreSQL, request log, billing journal on disk, rate limit in Redis, message "
                 + "limits and content rules; the list it ran with is under Machine). Produced by `").append(r.command).append("`; the load "
                 + "scenarios took ").append(String.format(Locale.ROOT, "%.1f", r.minutes)).append(" minutes");
@@ -305,6 +308,14 @@ public final class Report {
             }
             sb.append(t.render()).append('\n');
             Results.Saturation tg = r.saturation.get(TOLLGATE);
+            Results.Saturation relay = r.saturation.get(Contender.NETTY);
+            if (tg != null && relay != null && tg.error() == null && relay.error() == null && tg.cpu() != null && relay.cpu() != null) {
+                sb.append("The plain Netty relay, with no feature, used ").append(cpu(relay.cpu()))
+                        .append(" µs of CPU a request at saturation, Tollgate ").append(cpu(new Results.Cpu(tg.cpu().proxyMicrosPerRequest(), Double.NaN)))
+                        .append(": of Tollgate's, about ").append(cpu(new Results.Cpu(tg.cpu().proxyMicrosPerRequest() - relay.cpu().proxyMicrosPerRequest(), Double.NaN)))
+                        .append(" µs are its features and the rest is the cost of relaying on the JVM and Netty at all")
+                        .append(nginx == null || nginx.error() != null ? "" : " (nginx: " + cpu(nginx.cpu()) + ")").append(".\n\n");
+            }
             if (tg != null && tg.error() == null && tg.settled().maxPending() > 0) {
                 Contender.Settled st = tg.settled();
                 sb.append("Tollgate's settlements kept up in its journal: at most ").append(Fmt.count(st.maxPending()))

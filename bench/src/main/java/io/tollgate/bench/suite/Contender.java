@@ -3,11 +3,13 @@ package io.tollgate.bench.suite;
 import java.util.List;
 import java.util.Map;
 
-/** Something the load is sent to: the mock upstream itself, nginx in front of it, or Tollgate. */
+/** Something the load is sent to: the mock upstream itself, nginx or a plain Netty relay in front of it, or Tollgate. */
 public interface Contender extends AutoCloseable {
 
     String DIRECT = "direct";
     String NGINX = "nginx";
+    /** A plain Netty relay, no feature: the floor of Tollgate's stack. */
+    String NETTY = "netty";
     String TOLLGATE = "tollgate";
 
     String name();

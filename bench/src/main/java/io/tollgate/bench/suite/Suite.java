@@ -51,6 +51,7 @@ public final class Suite implements AutoCloseable {
     private final List<String> wanted;
     private MockUpstreamProcess mock;
     private NginxProcess nginx;
+    private RelayProcess relay;
     private TollgateProcess tollgate;
 
     public Suite(Settings s, Launch launch, Path dir, String nginxBinary, String wrk, String adminPg, List<String> wanted,
@@ -92,6 +93,15 @@ public final class Suite implements AutoCloseable {
                 note("nginx: skipped, it did not start: " + e.getMessage());
             }
         }
+        if (wanted.contains(Contender.NETTY)) {
+            try {
+                relay = RelayProcess.start(launch, mock.port(), dir);
+                log("netty relay on port " + relay.port());
+            } catch (IOException | RuntimeException e) {
+                relay = null;
+                note("netty: skipped, it did not start: " + e.getMessage());
+            }
+        }
         if (!wanted.contains(Contender.TOLLGATE)) {
             return;
         }
@@ -112,15 +122,19 @@ public final class Suite implements AutoCloseable {
         if (nginx != null) {
             nginx.close();
         }
+        if (relay != null) {
+            relay.close();
+        }
         if (tollgate != null) {
             tollgate.close();
         }
         nginx = null;
+        relay = null;
         tollgate = null;
         startProxies();
     }
 
-    /** The contenders in report order: direct, nginx, tollgate (those that run). */
+    /** The contenders in report order: direct, nginx, netty, tollgate (those that run). */
     List<Contender> contenders() {
         List<Contender> list = new ArrayList<>();
         if (wanted.contains(Contender.DIRECT)) {
@@ -128,6 +142,9 @@ public final class Suite implements AutoCloseable {
         }
         if (nginx != null) {
             list.add(nginx);
+        }
+        if (relay != null) {
+            list.add(relay);
         }
         if (tollgate != null) {
             list.add(tollgate);
@@ -495,6 +512,9 @@ public final class Suite implements AutoCloseable {
         }
         if (nginx != null) {
             nginx.close();
+        }
+        if (relay != null) {
+            relay.close();
         }
         if (mock != null) {
             mock.close();

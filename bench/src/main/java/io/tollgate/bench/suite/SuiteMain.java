@@ -36,8 +36,9 @@ public final class SuiteMain implements Callable<Integer> {
     @Option(names = "--only", split = ",", description = "scenarios to run, of: chat, sse, upload, streams (default: all)")
     List<String> only = new ArrayList<>();
 
-    @Option(names = "--contenders", split = ",", description = "contenders to measure, of: direct, nginx, tollgate (default: all)")
-    List<String> contenders = new ArrayList<>(List.of(Contender.DIRECT, Contender.NGINX, Contender.TOLLGATE));
+    @Option(names = "--contenders", split = ",", description = "contenders to measure, of: direct, nginx, netty (a plain Netty relay, the floor of Tollgate's "
+            + "stack), tollgate (default: all)")
+    List<String> contenders = new ArrayList<>(List.of(Contender.DIRECT, Contender.NGINX, Contender.NETTY, Contender.TOLLGATE));
 
     @Option(names = "--results", description = "directory of the report (default: ${DEFAULT-VALUE})")
     Path resultsDir = Path.of("bench/results");

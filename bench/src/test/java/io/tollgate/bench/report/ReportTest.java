@@ -107,6 +107,23 @@ class ReportTest {
     }
 
     @Test
+    void splitsTollgatesCpuAtSaturationWhenThePlainRelayRan() {
+        Results r = results();
+        assertThat(Report.render(r, "r").get("r.md")).doesNotContain("`netty`", "plain Netty relay");
+
+        r.contenders.addAll(List.of("direct", "nginx", "netty", "tollgate"));
+        r.saturation.put("netty", new Results.Saturation("wrk", 15_000, 75_000, 1, 5, 0, new Results.Cpu(35, Double.NaN),
+                Contender.Settled.NOTHING, null, null));
+        String md = Report.render(r, "r").get("r.md");
+
+        assertThat(md).contains("`netty` (a plain relay on Netty's HTTP codecs");
+        assertThat(md).contains("| netty | 15,000 | 1.00 | 5.00 | 0 | 0.38× | 0.75× | 35 |");
+        // Tollgate 90 µs, the relay 35: 55 µs are the features.
+        assertThat(md).contains("The plain Netty relay, with no feature, used 35 µs of CPU a request at saturation, Tollgate 90: "
+                + "of Tollgate's, about 55 µs are its features", "(nginx: 20)");
+    }
+
+    @Test
     void saysWhatWasNotMeasured() {
         Results r = new Results();
         r.settings = Settings.forQuickRun();
