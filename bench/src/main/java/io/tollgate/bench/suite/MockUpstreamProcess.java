@@ -16,16 +16,12 @@ import java.util.regex.Pattern;
  * The mock upstream in a process of its own ({@code MockUpstreamMain}), on CPUs of its own or the generator's;
  * also the {@code direct} contender: the floor every proxy is measured against.
  */
-final class MockUpstreamProcess implements Contender {
+final class MockUpstreamProcess extends ChildContender {
 
     private static final Pattern LISTENING = Pattern.compile("listening on http://([^:]+):(\\d+)/v1");
 
-    private final Child child;
-    private final int port;
-
     private MockUpstreamProcess(Child child, int port) {
-        this.child = child;
-        this.port = port;
+        super(child, port);
     }
 
     static MockUpstreamProcess start(Launch launch, Path dir) throws IOException {
@@ -53,19 +49,9 @@ final class MockUpstreamProcess implements Contender {
         return DIRECT;
     }
 
-    @Override
-    public String host() {
-        return "127.0.0.1";
-    }
-
-    @Override
-    public int port() {
-        return port;
-    }
-
     /** {@code http://127.0.0.1:<port>/v1}, the base URL the proxies forward to. */
     String baseUrl() {
-        return "http://127.0.0.1:" + port + "/v1";
+        return "http://127.0.0.1:" + port() + "/v1";
     }
 
     long pid() {
@@ -80,16 +66,6 @@ final class MockUpstreamProcess implements Contender {
     @Override
     public List<Long> proxyPids() {
         return List.of();
-    }
-
-    @Override
-    public boolean alive() {
-        return child.alive();
-    }
-
-    @Override
-    public String log() {
-        return child.log().toString();
     }
 
     @Override

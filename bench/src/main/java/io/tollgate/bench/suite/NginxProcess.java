@@ -21,15 +21,12 @@ import java.util.concurrent.TimeUnit;
  * buffering (so it streams uploads, as a gateway should). As many workers as Tollgate has event
  * loops, on the same CPUs.
  */
-final class NginxProcess implements Contender {
+final class NginxProcess extends ChildContender {
 
-    private final Child child;
-    private final int port;
     private final Path conf;
 
     private NginxProcess(Child child, int port, Path conf) {
-        this.child = child;
-        this.port = port;
+        super(child, port);
         this.conf = conf;
     }
 
@@ -148,16 +145,6 @@ final class NginxProcess implements Contender {
     }
 
     @Override
-    public String host() {
-        return "127.0.0.1";
-    }
-
-    @Override
-    public int port() {
-        return port;
-    }
-
-    @Override
     public Map<String, String> headers() {
         return Map.of("Authorization", "Bearer " + TollgateBenchServer.UPSTREAM_KEY);
     }
@@ -169,16 +156,6 @@ final class NginxProcess implements Contender {
         pids.add(child.pid());
         pids.addAll(ProcStats.children(child.pid()));
         return pids;
-    }
-
-    @Override
-    public boolean alive() {
-        return child.alive();
-    }
-
-    @Override
-    public String log() {
-        return child.log().toString();
     }
 
     @Override

@@ -17,16 +17,12 @@ import java.util.regex.Pattern;
  * feature, in its own JVM with Tollgate's JVM options, event loops and CPUs: it splits Tollgate's
  * cost into the stack's and the features'.
  */
-final class RelayProcess implements Contender {
+final class RelayProcess extends ChildContender {
 
     private static final Pattern READY = Pattern.compile("netty-relay ready port=(\\d+)");
 
-    private final Child child;
-    private final int port;
-
     private RelayProcess(Child child, int port) {
-        this.child = child;
-        this.port = port;
+        super(child, port);
     }
 
     static RelayProcess start(Launch launch, int upstreamPort, Path dir) throws IOException {
@@ -55,16 +51,6 @@ final class RelayProcess implements Contender {
     }
 
     @Override
-    public String host() {
-        return "127.0.0.1";
-    }
-
-    @Override
-    public int port() {
-        return port;
-    }
-
-    @Override
     public Map<String, String> headers() {
         return Map.of("Authorization", "Bearer " + TollgateBenchServer.UPSTREAM_KEY);
     }
@@ -77,16 +63,6 @@ final class RelayProcess implements Contender {
     @Override
     public long jvmPid() {
         return child.pid();
-    }
-
-    @Override
-    public boolean alive() {
-        return child.alive();
-    }
-
-    @Override
-    public String log() {
-        return child.log().toString();
     }
 
     @Override

@@ -13,14 +13,12 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Tollgate ({@code TollgateBenchServer}) in its own JVM on the proxy CPUs, every feature on. */
-final class TollgateProcess implements Contender {
+final class TollgateProcess extends ChildContender {
 
     private static final Pattern READY = Pattern.compile(
             "ready port=(\\d+) key=(\\S+) model=(\\S+) database=(\\S+) pid=(\\d+)(?: features=(\\S+))?(?: gc=(\\S+))?");
     private static final Pattern PENDING = Pattern.compile("stats pending_outcomes=(\\d+)");
 
-    private final Child child;
-    private final int port;
     private final String key;
     private final String database;
     private final AtomicLong pending;
@@ -31,8 +29,7 @@ final class TollgateProcess implements Contender {
 
     private TollgateProcess(Child child, int port, String key, String database, AtomicLong pending,
                             AtomicLong maxPending, List<String> jvmOptions, List<String> features, String collector) {
-        this.child = child;
-        this.port = port;
+        super(child, port);
         this.key = key;
         this.database = database;
         this.pending = pending;
@@ -87,16 +84,6 @@ final class TollgateProcess implements Contender {
         return TOLLGATE;
     }
 
-    @Override
-    public String host() {
-        return "127.0.0.1";
-    }
-
-    @Override
-    public int port() {
-        return port;
-    }
-
     String database() {
         return database;
     }
@@ -130,11 +117,6 @@ final class TollgateProcess implements Contender {
         return child.pid();
     }
 
-    @Override
-    public boolean alive() {
-        return child.alive();
-    }
-
     /**
      * Waits (up to 5 minutes) until every outcome is in the database; the stats line comes once a
      * second. PostgreSQL runs at SCHED_IDLE in the bench, so after a closed-loop run it drains
@@ -155,11 +137,6 @@ final class TollgateProcess implements Contender {
         }
         return new Settled(maxPending.getAndSet(pending.get()), pending.get() == 0,
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
-    }
-
-    @Override
-    public String log() {
-        return child.log().toString();
     }
 
     @Override
