@@ -170,6 +170,7 @@ public final class NettyRelayMain implements Callable<Integer> {
         private final Upstreams upstreams;
         private ChannelHandlerContext ctx;
         private Channel up;
+        private Backend backend;                              // up's
         /** Parts of the request read before its upstream connection is there. */
         private List<Object> waiting;
         private boolean keepAlive;
@@ -216,7 +217,8 @@ public final class NettyRelayMain implements Callable<Integer> {
                 return;
             }
             up = f.channel();
-            up.pipeline().get(Backend.class).frontend = this;
+            backend = up.pipeline().get(Backend.class);
+            backend.frontend = this;
             for (Object part : parts) {
                 forward(part);
             }
@@ -224,11 +226,12 @@ public final class NettyRelayMain implements Callable<Integer> {
         }
 
         private void forward(Object part) {
-            boolean last = part instanceof LastHttpContent;
             up.write(part);
-            if (last || !up.isWritable()) {
+            if (!up.isWritable() || part instanceof LastHttpContent) {
                 up.flush();
             }
+            // Asked again: the flush may have drained it, and its writability event, fired inside
+            // the flush, would find reading still on and this would then turn it off for good.
             if (!up.isWritable()) {
                 ctx.channel().config().setAutoRead(false);   // the upstream's writability change turns it back on
             }
@@ -242,10 +245,10 @@ public final class NettyRelayMain implements Callable<Integer> {
             }
             ctx.writeAndFlush(part);
             if (last) {
-                Channel done = up;
+                backend.frontend = null;
+                upstreams.release(up);
                 up = null;
-                done.pipeline().get(Backend.class).frontend = null;
-                upstreams.release(done);
+                backend = null;
                 if (!keepAlive) {
                     ctx.close();
                 }
@@ -275,6 +278,7 @@ public final class NettyRelayMain implements Callable<Integer> {
             if (up != null) {
                 up.close();                                      // mid-answer: the connection is not reusable
                 up = null;
+                backend = null;
             }
             if (waiting != null) {
                 waiting.forEach(ReferenceCountUtil::release);

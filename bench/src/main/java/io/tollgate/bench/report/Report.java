@@ -310,9 +310,11 @@ public final class Report {
             Results.Saturation tg = r.saturation.get(TOLLGATE);
             Results.Saturation relay = r.saturation.get(Contender.NETTY);
             if (tg != null && relay != null && tg.error() == null && relay.error() == null && tg.cpu() != null && relay.cpu() != null) {
-                sb.append("The plain Netty relay, with no feature, used ").append(cpu(relay.cpu()))
-                        .append(" µs of CPU a request at saturation, Tollgate ").append(cpu(new Results.Cpu(tg.cpu().proxyMicrosPerRequest(), Double.NaN)))
-                        .append(": of Tollgate's, about ").append(cpu(new Results.Cpu(tg.cpu().proxyMicrosPerRequest() - relay.cpu().proxyMicrosPerRequest(), Double.NaN)))
+                double tollgateUs = tg.cpu().proxyMicrosPerRequest();
+                double relayUs = relay.cpu().proxyMicrosPerRequest();
+                sb.append("The plain Netty relay, with no feature, used ").append(micros(relayUs))
+                        .append(" µs of CPU a request at saturation, Tollgate ").append(micros(tollgateUs))
+                        .append(": of Tollgate's, about ").append(micros(tollgateUs - relayUs))
                         .append(" µs are its features and the rest is the cost of relaying on the JVM and Netty at all")
                         .append(nginx == null || nginx.error() != null ? "" : " (nginx: " + cpu(nginx.cpu()) + ")").append(".\n\n");
             }
@@ -467,8 +469,12 @@ public final class Report {
         if (cpu == null || Double.isNaN(cpu.proxyMicrosPerRequest())) {
             return "—";
         }
-        return String.format(Locale.ROOT, "%.0f", cpu.proxyMicrosPerRequest())
-                + (Double.isNaN(cpu.databaseMicrosPerRequest()) ? "" : String.format(Locale.ROOT, " / %.0f", cpu.databaseMicrosPerRequest()));
+        return micros(cpu.proxyMicrosPerRequest())
+                + (Double.isNaN(cpu.databaseMicrosPerRequest()) ? "" : " / " + micros(cpu.databaseMicrosPerRequest()));
+    }
+
+    private static String micros(double us) {
+        return String.format(Locale.ROOT, "%.0f", us);
     }
 
     private static String versus(Map<String, Results.Run> runs, String self, String base, Function<RunResult, Histogram> h) {

@@ -119,19 +119,19 @@ public final class Suite implements AutoCloseable {
     }
 
     private void restartProxies() {
-        if (nginx != null) {
-            nginx.close();
-        }
-        if (relay != null) {
-            relay.close();
-        }
-        if (tollgate != null) {
-            tollgate.close();
+        closeProxies();
+        startProxies();
+    }
+
+    private void closeProxies() {
+        for (Contender proxy : new Contender[] {tollgate, nginx, relay}) {
+            if (proxy != null) {
+                proxy.close();
+            }
         }
         nginx = null;
         relay = null;
         tollgate = null;
-        startProxies();
     }
 
     /** The contenders in report order: direct, nginx, netty, tollgate (those that run). */
@@ -507,15 +507,7 @@ public final class Suite implements AutoCloseable {
 
     @Override
     public void close() {
-        if (tollgate != null) {
-            tollgate.close();
-        }
-        if (nginx != null) {
-            nginx.close();
-        }
-        if (relay != null) {
-            relay.close();
-        }
+        closeProxies();
         if (mock != null) {
             mock.close();
         }

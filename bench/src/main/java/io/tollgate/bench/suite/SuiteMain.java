@@ -183,7 +183,8 @@ public final class SuiteMain implements Callable<Integer> {
                 : "none");
         m.put("PostgreSQL priority", pgIdle == 0 ? "as started"
                 : "SCHED_IDLE for the run (its settlement batches are off the request path; in a deployment it has its own "
-                        + "machine): it works in the time CPU 0 leaves, and each phase ends when every outcome is in it");
+                        + "machine): it works in the time " + (servicesCpus.isBlank() ? "the other processes leave" : "CPU " + servicesCpus + " leaves")
+                        + ", and each phase ends when every outcome is in it");
         if (autogroupOff > 0) {
             m.put("scheduler autogroups", "off for the run (kernel.sched_autogroup_enabled; with them on, each PostgreSQL "
                     + "backend is a group of its own and weighs as much as the generator and the mock together, whatever "
