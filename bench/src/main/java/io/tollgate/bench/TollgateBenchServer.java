@@ -75,9 +75,10 @@ public final class TollgateBenchServer implements Callable<Integer> {
      * What a relay site filters: a few banned phrases and two patterns (a card number, a secret
      * key pasted into a prompt). None matches the bench's bodies, so every request pays the scan.
      */
-    static final ContentRules CONTENT_RULES = ContentRules.of(
-            List.of("ignore all previous instructions", "build a bomb", "credit card dump"),
-            List.of("\\b(?:\\d[ -]?){13,16}\\b", "sk-[A-Za-z0-9]{32,}"));
+    public static final List<String> CONTENT_KEYWORDS =
+            List.of("ignore all previous instructions", "build a bomb", "credit card dump");
+    public static final List<String> CONTENT_PATTERNS = List.of("\\b(?:\\d[ -]?){13,16}\\b", "sk-[A-Za-z0-9]{32,}");
+    public static final ContentRules CONTENT_RULES = ContentRules.of(CONTENT_KEYWORDS, CONTENT_PATTERNS);
 
     @Option(names = "--upstream", required = true,
             description = "base URL of the mock upstream, with its version path (http://127.0.0.1:9999/v1)")

@@ -716,12 +716,18 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             inspector.dropReplay();                          // this answer is the one: no more attempts
-            HttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status());
+            // The decoder's head is ours: passed on in place, as a relay does, not copied header by
+            // header. A full message (the decoder makes one only of an invalid answer) would take
+            // its content along, which goes out on its own below: that one is copied.
+            HttpResponse out = response instanceof HttpContent
+                    ? new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status(), response.headers().copy())
+                    : response;
+            out.setProtocolVersion(HttpVersion.HTTP_1_1);
             HttpHeaders h = out.headers();
-            Headers.copyEndToEnd(response.headers(), h, NOT_RETURNED);
+            Headers.removeHopByHop(h, NOT_RETURNED);
             h.set(Headers.X_REQUEST_ID, requestId);
             addLimitHeaders(h);
-            String contentType = response.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
+            String contentType = h.get(HttpHeaderNames.CONTENT_TYPE, "");
             if (ok && contentType.startsWith("text/event-stream")) {
                 h.remove(HttpHeaderNames.CONTENT_LENGTH);
                 HttpUtil.setTransferEncodingChunked(out, true);

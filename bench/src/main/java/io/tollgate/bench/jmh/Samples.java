@@ -14,6 +14,11 @@ final class Samples {
     private Samples() {
     }
 
+    /** One word of the samples' vocabulary. */
+    static String word(Random random) {
+        return WORDS[random.nextInt(WORDS.length)];
+    }
+
     /** A chat request of about {@code size} bytes: model first, then a conversation, then the options. */
     static byte[] chatRequest(int size) {
         Random random = new Random(size);

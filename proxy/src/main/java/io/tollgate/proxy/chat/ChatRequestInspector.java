@@ -15,7 +15,6 @@ import io.tollgate.proxy.http.ApiError;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 
@@ -347,7 +346,7 @@ public final class ChatRequestInspector implements AutoCloseable {
                     "the messages' text may be at most " + limits.maxMessageChars() + " characters long");
         }
         messageChars += codePoints;
-        if (!limits.rules().isEmpty() && limits.rules().matches(CharBuffer.wrap(chars, offset, length))) {
+        if (!limits.rules().isEmpty() && limits.rules().matches(chars, offset, length)) {
             throw new InvalidRequestException(ApiError.CONTENT_FILTER, "the request was refused by the content rules");
         }
     }

@@ -2,6 +2,7 @@ package io.tollgate.proxy.chat;
 
 import io.netty.util.concurrent.FastThreadLocal;
 
+import java.nio.CharBuffer;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -103,9 +104,16 @@ public final class ContentRules {
 
     /** Whether any rule is found in {@code text}. */
     public boolean matches(CharSequence text) {
-        if (keywords != null && keywords.find(text)) {
-            return true;
-        }
+        return (keywords != null && keywords.find(text)) || patternsMatch(text);
+    }
+
+    /** Whether any rule is found in {@code length} characters of {@code chars} from {@code offset}. */
+    public boolean matches(char[] chars, int offset, int length) {
+        return (keywords != null && keywords.find(chars, offset, offset + length))
+                || (!patterns.isEmpty() && patternsMatch(CharBuffer.wrap(chars, offset, length)));
+    }
+
+    private boolean patternsMatch(CharSequence text) {
         if (patterns.isEmpty()) {
             return false;
         }

@@ -14,16 +14,34 @@ import java.util.List;
  * <p>Case is ignored per UTF-16 unit as {@link String#regionMatches(boolean, int, String, int, int)}
  * and {@link java.util.regex.Pattern#UNICODE_CASE} do: two characters are equal when their upper
  * cases' lower cases are.
+ *
+ * <p>An ASCII character costs one table lookup: the automaton's moves on the ASCII characters of
+ * the keywords, failure links already followed, are a dense table (one row per state, one column
+ * per such character, one for all others). Other characters walk the trie's sorted edges and its
+ * failure links. A list so long that the table would pass {@link #DENSE_LIMIT} entries walks the
+ * edges for every character.
  */
 final class KeywordMatcher {
+
+    /** Entries of the dense table at most (4 bytes each): 16 MB. */
+    static final int DENSE_LIMIT = 1 << 22;
 
     /** Per state: the characters it has an edge on (sorted) and where each leads. */
     private final char[][] labels;
     private final int[][] targets;
     private final int[] fail;
     private final boolean[] accepts;
+    /** ASCII character (either case) to its column in {@link #dense}; 0 for one no keyword has. */
+    private final byte[] column = new byte[128];
+    private final int width;
+    /** Next state, at {@code state * width + column}; null when over {@link #DENSE_LIMIT}. */
+    private final int[] dense;
 
     KeywordMatcher(Collection<String> keywords) {
+        this(keywords, DENSE_LIMIT);
+    }
+
+    KeywordMatcher(Collection<String> keywords, int denseLimit) {
         List<StringBuilder> edgeLabels = new ArrayList<>();
         List<List<Integer>> edgeTargets = new ArrayList<>();
         List<Boolean> accept = new ArrayList<>();
@@ -70,12 +88,15 @@ final class KeywordMatcher {
             accepts[s] = accept.get(s);
         }
         fail = new int[n];
+        int[] breadthFirst = new int[n];             // every state after its failure state
+        int visited = 1;
         ArrayDeque<Integer> queue = new ArrayDeque<>();
         for (int child : targets[0]) {
             queue.add(child);                        // fail[child] = 0
         }
         while (!queue.isEmpty()) {
             int s = queue.poll();
+            breadthFirst[visited++] = s;
             for (int i = 0; i < labels[s].length; i++) {
                 int child = targets[s][i];
                 int f = fail[s];
@@ -88,18 +109,60 @@ final class KeywordMatcher {
                 queue.add(child);
             }
         }
+        int columns = 0;
+        for (char[] l : labels) {
+            for (char c : l) {
+                if (c < 128 && column[c] == 0) {
+                    column[c] = (byte) ++columns;       // c is folded: lower case
+                }
+            }
+        }
+        for (char c = 'A'; c <= 'Z'; c++) {
+            column[c] = column[c + 32];
+        }
+        width = columns + 1;
+        dense = (long) n * width > denseLimit ? null : denseTable(breadthFirst);
+    }
+
+    /** Each state's move on each column: its own edge, else its failure state's (already filled). */
+    private int[] denseTable(int[] breadthFirst) {
+        int[] table = new int[breadthFirst.length * width];
+        for (int s : breadthFirst) {
+            for (char c = 0; c < 128; c++) {
+                int col = column[c];
+                if (col == 0 || (c >= 'A' && c <= 'Z')) {
+                    continue;                            // column 0 always leads to the root
+                }
+                int to = edge(s, c);
+                table[s * width + col] = to >= 0 ? to : s == 0 ? 0 : table[fail[s] * width + col];
+            }
+        }
+        return table;
     }
 
     /** Whether any keyword occurs in {@code text}. */
     boolean find(CharSequence text) {
+        return find(text.toString().toCharArray(), 0, text.length());
+    }
+
+    /** Whether any keyword occurs in {@code text[from, to)}. */
+    boolean find(char[] text, int from, int to) {
+        int[] table = dense;
         int state = 0;
-        for (int i = 0, n = text.length(); i < n; i++) {
-            char c = fold(text.charAt(i));
-            int to;
-            while ((to = edge(state, c)) < 0 && state != 0) {
-                state = fail[state];
+        for (int i = from; i < to; i++) {
+            char c = text[i];
+            if (c >= 128 || table == null) {
+                c = fold(c);                             // a few fold into ASCII: K (Kelvin) into k
             }
-            state = to < 0 ? 0 : to;
+            if (c < 128 && table != null) {
+                state = table[state * width + column[c]];
+            } else {
+                int next;
+                while ((next = edge(state, c)) < 0 && state != 0) {
+                    state = fail[state];
+                }
+                state = next < 0 ? 0 : next;
+            }
             if (accepts[state]) {
                 return true;
             }

@@ -1,6 +1,8 @@
 package io.tollgate.proxy.chat;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -32,9 +34,28 @@ class KeywordMatcherTest {
     }
 
     @Test
-    void agreesWithTheRegexAlternationOnRandomTexts() {
+    void charactersThatFoldIntoAsciiMatchTheirAsciiLetters() {
+        KeywordMatcher m = new KeywordMatcher(List.of("kiss"));
+        assertThat(m.find("\u212Aiss")).as("Kelvin sign").isTrue();
+        assertThat(m.find("ki\u017Fs")).as("long s").isTrue();
+        assertThat(new KeywordMatcher(List.of("\u212Aelvin")).find("KELVIN")).isTrue();
+    }
+
+    @Test
+    void aTextSliceIsSearchedWithinItsBoundsOnly() {
+        char[] text = "bomb in the middle".toCharArray();
+        KeywordMatcher m = new KeywordMatcher(List.of("bomb", "middle"));
+        assertThat(m.find(text, 1, 12)).isFalse();
+        assertThat(m.find(text, 0, 4)).isTrue();
+        assertThat(m.find(text, 12, text.length)).isTrue();
+    }
+
+    /** With the dense table for ASCII and, over its size limit, without it. */
+    @ParameterizedTest(name = "dense limit {0}")
+    @ValueSource(ints = {KeywordMatcher.DENSE_LIMIT, 0})
+    void agreesWithTheRegexAlternationOnRandomTexts(int denseLimit) {
         Random r = new Random(42);
-        String alphabet = "abAB cÄäßΣσς";
+        String alphabet = "abAB c-ÄäßΣσς\u212A\u017Fks";
         for (int round = 0; round < 300; round++) {
             List<String> keywords = new ArrayList<>();
             for (int k = 1 + r.nextInt(6); k > 0; k--) {
@@ -42,7 +63,7 @@ class KeywordMatcherTest {
             }
             Pattern regex = Pattern.compile(keywords.stream().map(Pattern::quote).collect(Collectors.joining("|")),
                     Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE);
-            KeywordMatcher m = new KeywordMatcher(keywords);
+            KeywordMatcher m = new KeywordMatcher(keywords, denseLimit);
             for (int t = 0; t < 20; t++) {
                 String text = random(r, alphabet, r.nextInt(30));
                 assertThat(m.find(text)).as("%s in %s", keywords, text).isEqualTo(regex.matcher(text).find());
