@@ -106,4 +106,22 @@ class BillingStoreTest {
                 .filteredOn(e -> e.kind().equals("settlement"))
                 .extracting(LedgerEntry::requestId).containsExactlyInAnyOrder("req_o1", "req_o2");
     }
+
+    @Test
+    void requestLogRowsArriveExactlyWhateverTheirText() throws Exception {
+        Account a = accounts.create("log-text", "pro");
+        String k = keys.create(a.id(), "k", null, null, null, RateLimits.NONE, 3).key().id();
+        Instant at = Instant.parse("2026-12-06T00:00:00.123456Z");
+        RequestLogEntry awkward = new RequestLogEntry("req_t1", a.id(), k, "m \"quoted\", {braced} \\ NULL 模型",
+                "/chat/completions", 502, "upstream_502", 12, null, null, 7L, BigDecimal.ZERO, "up,1", at);
+        RequestLogEntry plain = new RequestLogEntry("req_t2", a.id(), k, "NULL", "/models", 200, null,
+                3, 2, 5L, Long.MAX_VALUE, new BigDecimal("0.000123"), null, at);
+        store.apply(List.of(new BillingStore.Outcome(null, null, awkward), new BillingStore.Outcome(null, null, plain)));
+
+        List<RequestLogEntry> rows = new RequestLogStore(db.database().dataSource()).list(a.id(), null, 10);
+        assertThat(rows).usingRecursiveFieldByFieldElementComparatorIgnoringFields("credits")
+                .containsExactlyInAnyOrder(awkward, plain);
+        assertThat(rows).extracting(RequestLogEntry::credits).usingElementComparator(BigDecimal::compareTo)
+                .containsExactlyInAnyOrder(BigDecimal.ZERO, new BigDecimal("0.000123"));
+    }
 }
