@@ -78,11 +78,11 @@ import java.util.concurrent.TimeUnit;
 public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(FrontendHandler.class);
-    private static final Set<AsciiString> NOT_FORWARDED = Set.of(
+    private static final Headers.Dropped NOT_FORWARDED = Headers.dropping(
             HttpHeaderNames.HOST, HttpHeaderNames.AUTHORIZATION, Headers.X_API_KEY,
             HttpHeaderNames.CONTENT_LENGTH, HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderNames.EXPECT,
             Headers.X_REQUEST_ID);
-    private static final Set<AsciiString> NOT_RETURNED = Set.of(Headers.X_REQUEST_ID);
+    private static final Headers.Dropped NOT_RETURNED = Headers.dropping(Headers.X_REQUEST_ID);
     /** Upstream statuses that are the client's own doing and pass through untouched. */
     private static final Set<Integer> PASS_THROUGH = Set.of(400, 404, 409, 413, 422, 429);
     private static final String CHAT = "/chat/completions";

@@ -123,41 +123,38 @@ public final class ContentRules {
 
     /** Whether any rule is found in {@code length} characters of {@code chars} from {@code offset}. */
     public boolean matches(char[] chars, int offset, int length) {
-        if (keywords != null && keywords.find(chars, offset, offset + length)) {
+        int end = offset + length;
+        if (keywords != null && keywords.find(chars, offset, end)) {
             return true;
         }
-        if (patterns.isEmpty()) {
-            return false;
-        }
-        Matcher[] mine = matchers.get();
-        CharBuffer text = CharBuffer.wrap(chars, offset, length);
-        try {
-            for (int i = 0; i < mine.length; i++) {
-                if (patternMatches(mine[i], prefilters[i], text, chars, offset, length)) {
-                    return true;
-                }
+        Matcher[] mine = null;
+        CharBuffer text = null;
+        for (int i = 0; i < prefilters.length; i++) {
+            PatternPrefilter where = prefilters[i];
+            int at = where == null ? offset : where.next(chars, offset, end);
+            if (at < 0) {
+                continue;                    // no position where a match could start: not run at all
             }
-            return false;
-        } finally {
-            for (Matcher m : mine) {
+            if (mine == null) {
+                mine = matchers.get();
+                text = CharBuffer.wrap(chars, offset, length);
+            }
+            Matcher m = mine[i].reset(text);
+            try {
+                if (where == null) {
+                    if (m.find()) {
+                        return true;
+                    }
+                    continue;
+                }
+                for (; at >= 0; at = where.next(chars, at + 1, end)) {
+                    m.region(at - offset, length);
+                    if (m.lookingAt()) {
+                        return true;
+                    }
+                }
+            } finally {
                 m.reset("");                 // let go of the text
-            }
-        }
-    }
-
-    private static boolean patternMatches(Matcher m, PatternPrefilter where, CharBuffer text,
-                                          char[] chars, int offset, int length) {
-        m.reset(text);
-        if (where == null) {
-            return m.find();
-        }
-        int end = offset + length;
-        for (int at = offset; at < end; at++) {
-            if (where.mayStartAt(chars, at, end)) {
-                m.region(at - offset, length);
-                if (m.lookingAt()) {
-                    return true;
-                }
             }
         }
         return false;

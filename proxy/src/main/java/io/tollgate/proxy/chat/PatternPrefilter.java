@@ -38,12 +38,19 @@ final class PatternPrefilter {
         return new PatternPrefilter(s.first, r.branches == 1 ? literalPrefix(regex) : "");
     }
 
-    /** Whether a match may start at {@code text[at]} (the text ends before {@code end}). */
-    boolean mayStartAt(char[] text, int at, int end) {
-        char c = text[at];
-        if (c >= 128 || !first[c]) {
-            return false;
+    /** The first position from {@code from} on where a match may start, or -1 (the text ends before {@code end}). */
+    int next(char[] text, int from, int end) {
+        boolean[] starts = first;
+        for (int at = from; at < end; at++) {
+            char c = text[at];
+            if (c < 128 && starts[c] && startsWithPrefix(text, at, end)) {
+                return at;
+            }
         }
+        return -1;
+    }
+
+    private boolean startsWithPrefix(char[] text, int at, int end) {
         int n = prefix.length();
         if (n > end - at) {
             return false;

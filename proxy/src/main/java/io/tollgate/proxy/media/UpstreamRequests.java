@@ -16,11 +16,11 @@ final class UpstreamRequests {
     /** Upstream statuses that are the client's own doing and pass through untouched. */
     static final Set<Integer> PASS_THROUGH = Set.of(400, 404, 409, 413, 422, 429);
     /** Client headers never sent upstream: its key, our framing, and its id (ours replaces it). */
-    static final Set<AsciiString> NOT_FORWARDED = Set.of(
+    static final Headers.Dropped NOT_FORWARDED = Headers.dropping(
             HttpHeaderNames.HOST, HttpHeaderNames.AUTHORIZATION, Headers.X_API_KEY,
             HttpHeaderNames.CONTENT_LENGTH, HttpHeaderNames.CONTENT_TYPE, HttpHeaderNames.ACCEPT_ENCODING,
             HttpHeaderNames.EXPECT, HttpHeaderNames.TRANSFER_ENCODING, Headers.X_REQUEST_ID);
-    static final Set<AsciiString> NOT_RETURNED = Set.of(Headers.X_REQUEST_ID);
+    static final Headers.Dropped NOT_RETURNED = Headers.dropping(Headers.X_REQUEST_ID);
     private static final String MOCK = "mock";
 
     private UpstreamRequests() {

@@ -24,9 +24,13 @@ class PatternPrefilterTest {
         assertThat(card).isNotNull();
         assertThat(card.prefix()).isEmpty();
         char[] text = "a 4111".toCharArray();
-        assertThat(card.mayStartAt(text, 0, text.length)).isFalse();
-        assertThat(card.mayStartAt(text, 1, text.length)).isFalse();
-        assertThat(card.mayStartAt(text, 2, text.length)).isTrue();
+        assertThat(card.next(text, 0, text.length)).isEqualTo(2);
+        assertThat(card.next(text, 3, text.length)).isEqualTo(3);
+        assertThat(card.next(text, 0, 2)).isEqualTo(-1);
+        char[] keys = "ask sk- sk-1".toCharArray();
+        assertThat(key.next(keys, 0, keys.length)).isEqualTo(4);
+        assertThat(key.next(keys, 5, keys.length)).isEqualTo(8);
+        assertThat(key.next(keys, 5, 10)).as("the prefix must fit before the end").isEqualTo(-1);
     }
 
     @Test
@@ -37,8 +41,8 @@ class PatternPrefilterTest {
         assertThat(PatternPrefilter.of("abc|xyz").prefix()).isEmpty();
         assertThat(PatternPrefilter.of("ab(c|x)").prefix()).isEqualTo("ab");
         char[] text = "xyz".toCharArray();
-        assertThat(PatternPrefilter.of("abc|xyz").mayStartAt(text, 0, 3)).isTrue();
-        assertThat(PatternPrefilter.of("a?b*c").mayStartAt(text, 0, 3)).isFalse();
+        assertThat(PatternPrefilter.of("abc|xyz").next(text, 0, 3)).isZero();
+        assertThat(PatternPrefilter.of("a?b*c").next(text, 0, 3)).isEqualTo(-1);
     }
 
     @Test

@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The hop-by-hop rules of RFC 9110 section 7.6.1, whether headers are copied or passed on in place. */
 class HeadersTest {
 
-    private static final Set<AsciiString> SKIP = Set.of(Headers.X_REQUEST_ID);
+    private static final Headers.Dropped SKIP = Headers.dropping(Headers.X_REQUEST_ID);
 
     private static HttpHeaders upstreamHeaders() {
         return DefaultHttpHeadersFactory.headersFactory().newHeaders()
@@ -54,6 +54,19 @@ class HeadersTest {
         Headers.removeHopByHop(h, SKIP);
         assertThat(lowerCased(h)).containsExactlyInAnyOrderElementsOf(END_TO_END);
         assertThat(h.getAll(HttpHeaderNames.SET_COOKIE)).as("repeated headers keep their order").containsExactly("a=1", "b=2");
+    }
+
+    @Test
+    void droppedNamesAreFoundInAnyCaseAndNoOthers() {
+        Headers.Dropped d = Headers.dropping(Headers.X_REQUEST_ID, AsciiString.cached("host"));
+        for (String name : List.of("connection", "Keep-Alive", "PROXY-AUTHENTICATE", "Proxy-Authorization", "te",
+                "Trailer", "transfer-encoding", "Upgrade", "Proxy-Connection", "X-Request-Id", "HOST")) {
+            assertThat(d.contains(name)).as(name).isTrue();
+            assertThat(d.contains(new AsciiString(name))).as(name).isTrue();
+        }
+        for (String name : List.of("content-type", "hosts", "hos", "x-request", "t", "", "tee", "connectionx")) {
+            assertThat(d.contains(name)).as(name).isFalse();
+        }
     }
 
     @Test
