@@ -520,7 +520,12 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         // -- upstream request
 
         void connect() {
-            pool.acquire(target).addListener(f -> {
+            Channel pooled = pool.pollIdle(target);
+            if (pooled != null) {
+                connected(pooled);                       // most requests: no future, no listener
+                return;
+            }
+            pool.connect(target).addListener(f -> {
                 Channel ch = (Channel) f.getNow();
                 if (current != this || answered) {
                     if (ch != null) {
@@ -537,15 +542,19 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                             timeout ? "connecting to the upstream timed out" : "the upstream is unreachable");
                     return;
                 }
-                up = ch;
-                ch.pipeline().get(BackendHandler.class).attach(this);
-                if (log.isDebugEnabled()) {
-                    log.debug("{}: attempt {} of {} on upstream {}", requestId, attempt + 1, attempts, upstream.id());
-                }
-                sendHead();
-                pushBody();
-                readMore();
+                connected(ch);
             });
+        }
+
+        void connected(Channel ch) {
+            up = ch;
+            ch.pipeline().get(BackendHandler.class).attach(this);
+            if (log.isDebugEnabled()) {
+                log.debug("{}: attempt {} of {} on upstream {}", requestId, attempt + 1, attempts, upstream.id());
+            }
+            sendHead();
+            pushBody();
+            readMore();
         }
 
         void sendHead() {

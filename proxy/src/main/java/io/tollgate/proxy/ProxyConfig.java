@@ -119,6 +119,11 @@ public record ProxyConfig(
         });
     }
 
+    /** The same with this client keep-alive idle timeout (also how long a stalled request body may wait). */
+    public ProxyConfig withClientIdleTimeout(Duration timeout) {
+        return with(b -> b.clientIdleTimeout = timeout);
+    }
+
     /** The same with this request-head timeout. */
     public ProxyConfig withRequestHeadTimeout(Duration timeout) {
         return with(b -> b.requestHeadTimeout = timeout);

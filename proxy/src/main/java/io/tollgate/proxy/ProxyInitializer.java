@@ -6,7 +6,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.flow.FlowControlHandler;
-import io.netty.handler.timeout.IdleStateHandler;
+import io.tollgate.proxy.http.ClientIdleHandler;
 import io.tollgate.proxy.http.RequestBodyLimitHandler;
 import io.tollgate.proxy.http.RequestDecoder;
 import io.tollgate.proxy.http.RequestFramingHandler;
@@ -14,7 +14,6 @@ import io.tollgate.proxy.http.RequestHeadTimeoutHandler;
 import io.tollgate.proxy.media.MediaHandler;
 import io.tollgate.proxy.media.MediaServices;
 
-import java.util.concurrent.TimeUnit;
 
 /** The client-facing pipeline, top to bottom. Auto-read is off: the frontend pulls each message. */
 public final class ProxyInitializer extends ChannelInitializer<SocketChannel> {
@@ -50,7 +49,7 @@ public final class ProxyInitializer extends ChannelInitializer<SocketChannel> {
         p.addLast(FRAMING, new RequestFramingHandler());
         // One read() may decode several messages; this hands them over one per read().
         p.addLast(FLOW, new FlowControlHandler());
-        p.addLast(IDLE, new IdleStateHandler(0, 0, config.clientIdleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+        p.addLast(IDLE, new ClientIdleHandler(config.clientIdleTimeout()));
         p.addLast(BODY_LIMIT, new RequestBodyLimitHandler(config.maxBodyBytes()));
         // Image and video requests are taken here; everything else goes on to the frontend.
         p.addLast(MEDIA, new MediaHandler(services, media));

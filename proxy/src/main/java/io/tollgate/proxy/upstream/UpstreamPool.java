@@ -70,16 +70,32 @@ public final class UpstreamPool {
      * that is still open, or a new one. Must be called on this pool's loop.
      */
     public Future<Channel> acquire(UpstreamTarget target) {
+        Channel ch = pollIdle(target);
+        return ch != null ? loop.newSucceededFuture(ch) : connect(target);
+    }
+
+    /**
+     * An idle connection to {@code target} that is still open, or null: {@link #acquire} without a
+     * future, for the caller that goes on at once (most requests find one). Must be called on this
+     * pool's loop.
+     */
+    public Channel pollIdle(UpstreamTarget target) {
         assert loop.inEventLoop();
-        Promise<Channel> promise = loop.newPromise();
         ArrayDeque<Channel> q = idle.get(target);
         while (q != null && !q.isEmpty()) {
             Channel ch = q.pollLast();       // most recently used first: the likeliest to be alive
             if (ch.isActive() && ch.pipeline().get(BackendHandler.class) != null) {
-                return promise.setSuccess(ch);
+                return ch;
             }
             ch.close();
         }
+        return null;
+    }
+
+    /** A new connection to {@code target}. */
+    public Future<Channel> connect(UpstreamTarget target) {
+        assert loop.inEventLoop();
+        Promise<Channel> promise = loop.newPromise();
         Bootstrap b = new Bootstrap()
                 .group(loop)
                 .channel(channelClass)
