@@ -227,27 +227,30 @@ final class RedisLink implements AutoCloseable {
         }
         CompletableFuture<T> out = new CompletableFuture<>();
         try {
+            // One stage on Lettuce's future: health first, then the caller's answer.
             call.apply(c).whenComplete((v, e) -> {
                 if (e == null) {
+                    health.succeeded(ticket);
                     out.complete(v);
-                } else {
-                    out.completeExceptionally(unwrap(e));
+                    return;
                 }
+                Throwable cause = unwrap(e);
+                if (cause instanceof RedisCommandExecutionException) {
+                    health.succeeded(ticket);       // Redis answered, even if with an error
+                } else {
+                    health.failed(ticket, cause);
+                }
+                out.completeExceptionally(cause);
             });
         } catch (RuntimeException e) {
+            health.failed(ticket, e);
             out.completeExceptionally(e);
         }
         // The deadline is Lettuce's own command timeout (TimeoutOptions, on its timer wheel). An
         // orTimeout here as well cost a task on the JDK's delay scheduler per call, scheduled and
         // cancelled: 5% of the proxy's CPU in the bench. After a NOSCRIPT the EVAL that follows
         // has a timeout of its own, so that rare call can take up to twice the timeout.
-        return out.whenComplete((v, e) -> {
-            if (e == null || unwrap(e) instanceof RedisCommandExecutionException) {
-                health.succeeded(ticket); // Redis answered, even if with an error
-            } else {
-                health.failed(ticket, unwrap(e));
-            }
-        });
+        return out;
     }
 
     /** EVALSHA, then EVAL only when Redis answers NOSCRIPT (which also caches the script again). */
