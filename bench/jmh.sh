@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# JMH benchmarks of the proxy's hot-path pieces (key lookup, rate-limit check, chat body inspection,
+# JMH benchmarks of the proxy's hot-path pieces (key lookup, rate-limit check, chat body inspection, content rules,
 # SSE and usage metering), with allocation per operation (-prof gc).
 #
 #   bench/jmh.sh                       # writes bench/results/<date>-<commit>-jmh.{txt,json}
