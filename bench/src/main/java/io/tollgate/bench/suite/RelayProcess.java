@@ -5,7 +5,6 @@ import io.tollgate.bench.TollgateBenchServer;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -17,7 +16,7 @@ import java.util.regex.Pattern;
  * feature, in its own JVM with Tollgate's JVM options, event loops and CPUs: it splits Tollgate's
  * cost into the stack's and the features'.
  */
-final class RelayProcess extends ChildContender {
+final class RelayProcess extends JvmProxyContender {
 
     private static final Pattern READY = Pattern.compile("netty-relay ready port=(\\d+)");
 
@@ -53,16 +52,6 @@ final class RelayProcess extends ChildContender {
     @Override
     public Map<String, String> headers() {
         return Map.of("Authorization", "Bearer " + TollgateBenchServer.UPSTREAM_KEY);
-    }
-
-    @Override
-    public List<Long> proxyPids() {
-        return List.of(child.pid());
-    }
-
-    @Override
-    public long jvmPid() {
-        return child.pid();
     }
 
     @Override

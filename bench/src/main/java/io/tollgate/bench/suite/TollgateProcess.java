@@ -13,7 +13,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Tollgate ({@code TollgateBenchServer}) in its own JVM on the proxy CPUs, every feature on. */
-final class TollgateProcess extends ChildContender {
+final class TollgateProcess extends JvmProxyContender {
 
     private static final Pattern READY = Pattern.compile(
             "ready port=(\\d+) key=(\\S+) model=(\\S+) database=(\\S+) pid=(\\d+)(?: features=(\\S+))?(?: gc=(\\S+))?");
@@ -105,16 +105,6 @@ final class TollgateProcess extends ChildContender {
     @Override
     public Map<String, String> headers() {
         return Map.of("Authorization", "Bearer " + key);
-    }
-
-    @Override
-    public List<Long> proxyPids() {
-        return List.of(child.pid());
-    }
-
-    @Override
-    public long jvmPid() {
-        return child.pid();
     }
 
     /**

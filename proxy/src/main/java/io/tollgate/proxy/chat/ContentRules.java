@@ -141,20 +141,22 @@ public final class ContentRules {
             }
             Matcher m = mine[i].reset(text);
             try {
-                if (where == null) {
-                    if (m.find()) {
-                        return true;
-                    }
-                    continue;
-                }
-                for (; at >= 0; at = where.next(chars, at + 1, end)) {
-                    m.region(at - offset, length);
-                    if (m.lookingAt()) {
-                        return true;
-                    }
+                if (where == null ? m.find() : foundFrom(m, where, chars, at, offset, end)) {
+                    return true;
                 }
             } finally {
                 m.reset("");                 // let go of the text
+            }
+        }
+        return false;
+    }
+
+    /** Tries {@code m} at {@code at} and at every later position the prefilter lets a match start. */
+    private static boolean foundFrom(Matcher m, PatternPrefilter where, char[] chars, int at, int offset, int end) {
+        for (; at >= 0; at = where.next(chars, at + 1, end)) {
+            m.region(at - offset, end - offset);
+            if (m.lookingAt()) {
+                return true;
             }
         }
         return false;
