@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.HashSet;
 import java.util.Set;
+import java.util.function.Supplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -29,15 +30,26 @@ class IdsTest {
 
     @Test
     void charactersAreUniformAndIdsDoNotRepeat() {
+        assertUniformAndUnique(() -> Ids.random(20));
+    }
+
+    @Test
+    void theRandomPartOfTimeOrderedIdsIsUniformToo() {
+        assertUniformAndUnique(() -> Ids.timeOrderedId("le", 1_700_000_000_000L).substring(15));
+    }
+
+    private static void assertUniformAndUnique(Supplier<String> source) {
         int[] counts = new int[128];
         Set<String> seen = new HashSet<>();
         int ids = 20_000;
+        long chars = 0;
         for (int i = 0; i < ids; i++) {
-            String s = Ids.random(20);
+            String s = source.get();
             assertThat(seen.add(s)).isTrue();
             s.chars().forEach(c -> counts[c]++);
+            chars += s.length();
         }
-        double expected = ids * 20.0 / ALPHABET.length();   // 6,452 each
+        double expected = (double) chars / ALPHABET.length();
         for (char c : ALPHABET.toCharArray()) {
             // Five standard deviations either way: a skewed mapping (say, modulo 62 of a byte,
             // which favours the first eight characters by 25%) lands far outside.
