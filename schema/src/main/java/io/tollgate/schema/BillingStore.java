@@ -5,10 +5,10 @@ import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Timestamp;
+import java.time.Instant;
 import java.util.HashSet;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -36,19 +36,40 @@ public final class BillingStore {
     }
 
     /**
-     * The batch's request-log rows in one statement. The rows that were not there yet come back:
-     * only their requests are spent, since a request's settlement and its log row are always
-     * written in the same transaction. The conflict check is the primary key's own, so no plan
-     * can turn it into a scan of the whole log.
+     * A batch in one statement and one round trip: its request-log rows, and the spends of the
+     * requests whose rows were not there yet (a request's settlement and its log row are always
+     * written in the same transaction, so a replayed batch spends nothing again). The conflict
+     * check is the primary key's own, so no plan can turn it into a scan of the whole log.
+     *
+     * <p>Every parameter is an array pgjdbc sends in binary: credits and costs as text, cast here,
+     * and the time as microseconds since the epoch (exact: an interval times a whole number below
+     * 2^53). numeric[] and timestamptz[] would go as escaped text literals, element by element.
+     * holder, cost and entry id are null for an outcome that spends nothing.
      */
-    private static final String INSERT_LOG = "INSERT INTO request_log (" + RequestLogRows.COLUMNS + ")\n" + """
-            SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::integer[], ?::text[],
-                                 ?::integer[], ?::integer[], ?::bigint[], ?::bigint[], ?::numeric[], ?::text[],
-                                 ?::timestamptz[])
-            ON CONFLICT (request_id) DO NOTHING
-            RETURNING request_id""";
+    private static final String SETTLE = """
+            WITH r AS (
+                SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::integer[], ?::text[],
+                                     ?::integer[], ?::integer[], ?::bigint[], ?::bigint[], ?::text[], ?::text[],
+                                     ?::bigint[], ?::text[], ?::text[], ?::text[]) WITH ORDINALITY
+                    AS r(request_id, account_id, key_id, model, endpoint, status, error_code, latency_ms, ttfb_ms,
+                         input_tokens, output_tokens, credits, upstream_id, created_us, holder, cost, entry_id, n)),
+            logged AS (
+                INSERT INTO request_log (""" + RequestLogRows.COLUMNS + """
+            )
+                SELECT request_id, account_id, key_id, model, endpoint, status, error_code, latency_ms, ttfb_ms,
+                       input_tokens, output_tokens, credits::numeric, upstream_id,
+                       timestamptz 'epoch' + created_us * interval '1 microsecond'
+                  FROM r
+                ON CONFLICT (request_id) DO NOTHING
+                RETURNING request_id)
+            SELECT tollgate_spend_batch(array_agg(r.request_id ORDER BY r.n), array_agg(r.holder ORDER BY r.n),
+                                        array_agg(r.key_id ORDER BY r.n), array_agg(r.cost::numeric ORDER BY r.n),
+                                        array_agg(r.entry_id ORDER BY r.n))
+              FROM r JOIN logged USING (request_id)
+             WHERE r.holder IS NOT NULL""";
 
-    private static final String SPEND_ALL = "SELECT tollgate_spend_batch(?::text[], ?::text[], ?::text[], ?::numeric[], ?::text[])";
+    private static final Map<Class<?>, String> ARRAY_TYPES =
+            Map.of(String[].class, "text", Integer[].class, "int4", Long[].class, "int8");
 
     private final DataSource dataSource;
 
@@ -126,12 +147,8 @@ public final class BillingStore {
         }
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
-            try (PreparedStatement log = c.prepareStatement(INSERT_LOG);
-                 PreparedStatement spend = c.prepareStatement(SPEND_ALL)) {
+            try (PreparedStatement settle = c.prepareStatement(SETTLE)) {
                 int n = outcomes.size();
-                // Typed arrays: pgjdbc sends String[], Integer[] and Long[] in binary, where an
-                // Object[] is written out as an escaped array literal, element by element (most of
-                // this thread's CPU in the bench). numeric and timestamptz have no binary encoder.
                 String[] requestIds = new String[n];
                 String[] accountIds = new String[n];
                 String[] keyIds = new String[n];
@@ -143,11 +160,15 @@ public final class BillingStore {
                 Integer[] ttfbs = new Integer[n];
                 Long[] inputTokens = new Long[n];
                 Long[] outputTokens = new Long[n];
-                Object[] credits = new Object[n];
+                String[] credits = new String[n];
                 String[] upstreamIds = new String[n];
-                Object[] createdAt = new Object[n];
+                Long[] createdMicros = new Long[n];
+                String[] holders = new String[n];
+                String[] costs = new String[n];
+                String[] entryIds = new String[n];
                 for (int i = 0; i < n; i++) {
-                    RequestLogEntry e = outcomes.get(i).log();
+                    Outcome o = outcomes.get(i);
+                    RequestLogEntry e = o.log();
                     requestIds[i] = e.requestId();
                     accountIds[i] = e.accountId();
                     keyIds[i] = e.keyId();
@@ -159,53 +180,32 @@ public final class BillingStore {
                     ttfbs[i] = e.ttfbMs();
                     inputTokens[i] = e.inputTokens();
                     outputTokens[i] = e.outputTokens();
-                    credits[i] = e.credits() == null ? BigDecimal.ZERO : e.credits();
+                    credits[i] = e.credits() == null ? "0" : e.credits().toPlainString();
                     upstreamIds[i] = e.upstreamId();
-                    createdAt[i] = Timestamp.from(e.createdAt());
+                    createdMicros[i] = micros(e.createdAt());
+                    if (o.spends()) {
+                        holders[i] = o.holder();
+                        costs[i] = o.cost().toPlainString();
+                        entryIds[i] = Ids.timeOrderedId("le");
+                    }
                 }
                 Object[][] columns = {requestIds, accountIds, keyIds, models, endpoints, statuses, errorCodes,
-                        latencies, ttfbs, inputTokens, outputTokens, credits, upstreamIds, createdAt};
-                String[] types = {"text", "text", "text", "text", "text", "int4", "text", "int4", "int4", "int8", "int8",
-                        "numeric", "text", "timestamptz"};
+                        latencies, ttfbs, inputTokens, outputTokens, credits, upstreamIds, createdMicros,
+                        holders, costs, entryIds};
                 for (int col = 0; col < columns.length; col++) {
-                    log.setArray(col + 1, c.createArrayOf(types[col], columns[col]));
+                    settle.setArray(col + 1, c.createArrayOf(ARRAY_TYPES.get(columns[col].getClass()), columns[col]));
                 }
-                Set<String> logged = new HashSet<>();
-                try (var rs = log.executeQuery()) {
-                    while (rs.next()) {
-                        logged.add(rs.getString(1));
-                    }
-                }
-
-                List<String> spentIds = new ArrayList<>();
-                List<String> holders = new ArrayList<>();
-                List<String> spentKeys = new ArrayList<>();
-                List<BigDecimal> costs = new ArrayList<>();
-                List<String> entryIds = new ArrayList<>();
-                for (Outcome o : outcomes) {
-                    if (o.spends() && logged.contains(o.log().requestId())) {
-                        spentIds.add(o.log().requestId());
-                        holders.add(o.holder());
-                        spentKeys.add(o.log().keyId());
-                        costs.add(o.cost());
-                        entryIds.add(Ids.timeOrderedId("le"));
-                    }
-                }
-                if (!spentIds.isEmpty()) {
-                    // Every spend of the batch in one round trip: each key's lease, key and account
-                    // rows move once by the key's total, and each request gets its ledger entry.
-                    spend.setArray(1, c.createArrayOf("text", spentIds.toArray(String[]::new)));
-                    spend.setArray(2, c.createArrayOf("text", holders.toArray(String[]::new)));
-                    spend.setArray(3, c.createArrayOf("text", spentKeys.toArray(String[]::new)));
-                    spend.setArray(4, c.createArrayOf("numeric", costs.toArray()));
-                    spend.setArray(5, c.createArrayOf("text", entryIds.toArray(String[]::new)));
-                    spend.executeQuery().close();
-                }
+                settle.executeQuery().close();
                 c.commit();
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;
             }
         }
+    }
+
+    /** {@code at} in whole microseconds since the epoch, the nearest one (PostgreSQL's precision). */
+    static long micros(Instant at) {
+        return Math.addExact(Math.multiplyExact(at.getEpochSecond(), 1_000_000L), (at.getNano() + 500) / 1000);
     }
 }
