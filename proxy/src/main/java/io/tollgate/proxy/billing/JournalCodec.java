@@ -4,6 +4,7 @@ import io.tollgate.schema.BillingStore.Outcome;
 import io.tollgate.schema.RequestLogEntry;
 
 import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.nio.BufferOverflowException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
@@ -12,14 +13,25 @@ import java.time.Instant;
 
 /**
  * One outcome as the payload of one journal record, big-endian: a version byte, then the holder,
- * the cost and every {@link RequestLogEntry} field in declaration order. Strings and decimals are
- * an int32 byte count (−1 for null) and UTF-8 (decimals as {@link BigDecimal#toPlainString()}, so
- * they come back exact); nullable numbers are a presence byte and the value; the instant is
+ * the cost and every {@link RequestLogEntry} field in declaration order. Strings are an int32 byte
+ * count (−1 for null) and UTF-8; nullable numbers are a presence byte and the value; the instant is
  * epoch seconds (int64) and nanos (int32).
+ *
+ * <p>A decimal (version 2) is a tag byte: 0 for null; 1, then its scale (int32) and its unscaled
+ * value (int64), which every price-sized amount fits; 2, then its scale and its unscaled value as
+ * a string-like byte count and two's-complement bytes. Either way it comes back exact, scale
+ * included. Version 1 wrote decimals as {@link BigDecimal#toPlainString()} strings, and its
+ * records, from a journal an older proxy left behind, are still read: that string took a fifth
+ * of the journal thread's CPU.
  */
 final class JournalCodec {
 
-    static final byte VERSION = 1;
+    static final byte VERSION = 2;
+    /** Decimals as strings; read, no longer written. */
+    static final byte VERSION_1 = 1;
+    private static final byte DECIMAL_NULL = 0;
+    private static final byte DECIMAL_LONG = 1;
+    private static final byte DECIMAL_BIG = 2;
 
     private JournalCodec() {
     }
@@ -67,18 +79,20 @@ final class JournalCodec {
     static Outcome decode(ByteBuffer in) {
         try {
             byte version = in.get();
-            if (version != VERSION) {
-                throw new IllegalArgumentException("journal record version " + version + " is not " + VERSION);
+            if (version != VERSION && version != VERSION_1) {
+                throw new IllegalArgumentException("journal record version " + version + " is not " + VERSION_1
+                        + " or " + VERSION);
             }
+            boolean v1 = version == VERSION_1;
             String holder = string(in);
-            BigDecimal cost = decimal(in);
+            BigDecimal cost = decimal(in, v1);
             RequestLogEntry e = new RequestLogEntry(
                     string(in), string(in), string(in), string(in), string(in),
                     in.getInt(),
                     string(in),
                     nullableInt(in), nullableInt(in),
                     nullableLong(in), nullableLong(in),
-                    decimal(in),
+                    decimal(in, v1),
                     string(in),
                     in.get() != 0 ? Instant.ofEpochSecond(in.getLong(), in.getInt()) : null);
             if (in.hasRemaining()) {
@@ -124,12 +138,43 @@ final class JournalCodec {
     }
 
     private static void decimal(ByteBuffer out, BigDecimal d) {
-        string(out, d == null ? null : d.toPlainString());
+        if (d == null) {
+            out.put(DECIMAL_NULL);
+            return;
+        }
+        BigInteger unscaled = d.unscaledValue();
+        if (unscaled.bitLength() < Long.SIZE) {
+            out.put(DECIMAL_LONG).putInt(d.scale()).putLong(unscaled.longValue());
+        } else {
+            byte[] bytes = unscaled.toByteArray();
+            out.put(DECIMAL_BIG).putInt(d.scale()).putInt(bytes.length).put(bytes);
+        }
     }
 
-    private static BigDecimal decimal(ByteBuffer in) {
-        String s = string(in);
-        return s == null ? null : new BigDecimal(s);
+    private static BigDecimal decimal(ByteBuffer in, boolean v1) {
+        if (v1) {
+            String s = string(in);
+            return s == null ? null : new BigDecimal(s);
+        }
+        byte tag = in.get();
+        return switch (tag) {
+            case DECIMAL_NULL -> null;
+            case DECIMAL_LONG -> {
+                int scale = in.getInt();
+                yield BigDecimal.valueOf(in.getLong(), scale);
+            }
+            case DECIMAL_BIG -> {
+                int scale = in.getInt();
+                int n = in.getInt();
+                if (n <= 0 || n > in.remaining()) {
+                    throw new BufferUnderflowException();
+                }
+                byte[] bytes = new byte[n];
+                in.get(bytes);
+                yield new BigDecimal(new BigInteger(bytes), scale);
+            }
+            default -> throw new IllegalArgumentException("unknown decimal tag " + tag);
+        };
     }
 
     private static void nullableInt(ByteBuffer out, Integer v) {
