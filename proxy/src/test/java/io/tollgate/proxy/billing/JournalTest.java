@@ -295,22 +295,129 @@ class JournalTest {
     }
 
     @Test
-    void theWrittenSegmentStartsOverOnceEverythingIsApplied() throws IOException {
+    void theWrittenSegmentStartsOverUnderTheNextNameAndKeepsItsSize() throws IOException {
         try (Journal j = Journal.open(dir)) {
             int written = 0;
             while (j.writtenEnd() < Journal.EMPTY_WHEN_APPLIED) {
                 j.append(range(written, written + 500));
                 written += 500;
             }
+            Path before = segments().getLast();
+            long size = Files.size(before);
             assertThat(j.peek(Integer.MAX_VALUE)).hasSize(written);
             j.acknowledge();
-            assertThat(Files.size(segments().getLast())).isZero();
             assertThat(j.writtenEnd()).isZero();
+            Path after = segments().getLast();
+            assertThat(segments()).as("the same file, renamed to the next segment").containsExactly(after);
+            assertThat(after).isNotEqualTo(before);
+            assertThat(Files.size(after)).as("no zeros written again").isEqualTo(size);
             j.append(range(0, 2));
             assertThat(j.peek(10)).isEqualTo(range(0, 2));
+            assertThat(Files.size(after)).isEqualTo(size);
         }
-        assertThat(Journal.read(dir)).as("nothing of the first pass after the second's records")
+        assertThat(Journal.read(dir)).as("the first pass's records fail the new name's check")
                 .isEqualTo(range(0, 2));
+        try (Journal j = Journal.open(dir)) {
+            assertThat(j.unapplied()).isEqualTo(2);
+            assertThat(j.peek(10)).isEqualTo(range(0, 2));
+        }
+    }
+
+    @Test
+    void aDoneSegmentBecomesTheNextOneAndItsRecordsAreNotReadAgain() throws IOException {
+        Path spare = dir.resolve(Journal.SPARE);
+        try (Journal j = Journal.open(dir, 1_000)) {
+            for (int i = 0; i < 40; i += 4) {
+                j.append(range(i, i + 4));
+            }
+            while (j.unapplied() > 0) {
+                j.peek(7);
+                j.acknowledge();
+            }
+            assertThat(spare).as("one done segment kept").exists();
+            long spareSize = Files.size(spare);
+            int last = segments().size();
+            int i = 40;
+            while (segments().size() == last || Files.exists(spare)) {   // until the next roll takes the spare
+                j.append(range(i, i + 4));
+                i += 4;
+            }
+            assertThat(spare).doesNotExist();
+            Path reused = segments().getLast();
+            assertThat(Files.size(reused)).isEqualTo(spareSize);
+            byte[] bytes = Files.readAllBytes(reused);
+            long tail = java.util.stream.IntStream.range((int) j.writtenEnd(), bytes.length).filter(b -> bytes[b] != 0).count();
+            assertThat(tail).as("the old records are still in the file after the new ones").isPositive();
+            List<Outcome> seen = new ArrayList<>();
+            while (j.unapplied() > 0) {
+                seen.addAll(j.peek(5));
+                j.acknowledge();
+            }
+            assertThat(seen).isEqualTo(range(40, i));
+        }
+        assertThat(spare).as("closing leaves no file").doesNotExist();
+        assertThat(segments()).isEmpty();
+    }
+
+    @Test
+    void aSpareLeftByACrashIsDeletedNotUsed() throws IOException {
+        try (Journal j = Journal.open(dir)) {
+            j.append(range(0, 5));
+        }
+        // As if applied and kept, then the process died: the next run's first segment has the same
+        // id the spare had, so its records would check again there.
+        Files.move(segments().getFirst(), dir.resolve(Journal.SPARE));
+        try (Journal j = Journal.open(dir)) {
+            assertThat(j.unapplied()).isZero();
+            assertThat(dir.resolve(Journal.SPARE)).doesNotExist();
+            j.append(range(5, 7));
+            assertThat(j.peek(10)).isEqualTo(range(5, 7));
+        }
+        assertThat(Journal.read(dir)).isEqualTo(range(5, 7));
+    }
+
+    /** A segment as a proxy wrote it before records were salted: the plain CRC32C of each payload. */
+    private Path legacySegment(long id, List<Outcome> outcomes) throws IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (Outcome o : outcomes) {
+            byte[] payload = JournalCodec.encode(o);
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            crc.update(payload);
+            out.writeBytes(java.nio.ByteBuffer.allocate(Journal.HEADER).putInt(payload.length)
+                    .putInt((int) crc.getValue()).array());
+            out.writeBytes(payload);
+        }
+        out.writeBytes(new byte[4096]);                             // and its zeros
+        Path p = dir.resolve(String.format("outcomes-%020d.journal", id));
+        Files.write(p, out.toByteArray());
+        return p;
+    }
+
+    @Test
+    void anOlderProxysSegmentIsReadThenDeletedNotUsedAgain() throws IOException {
+        Path old = legacySegment(7, range(0, 6));
+        assertThat(Journal.read(dir)).isEqualTo(range(0, 6));
+        try (Journal j = Journal.open(dir)) {
+            assertThat(j.unapplied()).isEqualTo(6);
+            j.append(range(6, 8));
+            List<Outcome> seen = new ArrayList<>();
+            while (j.unapplied() > 0) {
+                seen.addAll(j.peek(4));
+                j.acknowledge();
+            }
+            assertThat(seen).isEqualTo(range(0, 8));
+            assertThat(old).doesNotExist();
+            assertThat(dir.resolve(Journal.SPARE)).as("its records would still check, unsalted").doesNotExist();
+        }
+    }
+
+    @Test
+    void neighbouringSegmentsNeverShareASalt() {
+        java.util.Set<Integer> salts = new java.util.HashSet<>();
+        for (long id = 1; id <= 1_000_000; id++) {
+            assertThat(salts.add(Journal.salt(id))).as("salt of %d", id).isTrue();
+        }
+        assertThat(salts).doesNotContain(0);
     }
 
     @Test
