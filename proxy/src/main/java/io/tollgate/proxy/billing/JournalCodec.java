@@ -18,7 +18,7 @@ import java.time.Instant;
  * epoch seconds (int64) and nanos (int32).
  *
  * <p>A decimal (version 2) is a tag byte: 0 for null; 1, then its scale (int32) and its unscaled
- * value (int64), which every price-sized amount fits; 2, then its scale and its unscaled value as
+ * value (int64), for up to 18 digits, which every price-sized amount fits; 2, then its scale and its unscaled value as
  * a string-like byte count and two's-complement bytes. Either way it comes back exact, scale
  * included. Version 1 wrote decimals as {@link BigDecimal#toPlainString()} strings, and its
  * records, from a journal an older proxy left behind, are still read: that string took a fifth
@@ -142,11 +142,12 @@ final class JournalCodec {
             out.put(DECIMAL_NULL);
             return;
         }
-        BigInteger unscaled = d.unscaledValue();
-        if (unscaled.bitLength() < Long.SIZE) {
-            out.put(DECIMAL_LONG).putInt(d.scale()).putLong(unscaled.longValue());
+        if (d.precision() <= 18) {
+            // The unscaled value without unscaledValue(), which builds a BigInteger for it (as
+            // costly as the string was): the same digits at scale 0, read as a long.
+            out.put(DECIMAL_LONG).putInt(d.scale()).putLong(d.movePointRight(d.scale()).longValue());
         } else {
-            byte[] bytes = unscaled.toByteArray();
+            byte[] bytes = d.unscaledValue().toByteArray();
             out.put(DECIMAL_BIG).putInt(d.scale()).putInt(bytes.length).put(bytes);
         }
     }
