@@ -52,4 +52,44 @@ class UsageTapTest {
         assertThat(tap("{\"usage\":{\"prompt_tokens\":", 2).usage()).isNull();
         assertThat(tap("not json at all", 2).usage()).isNull();
     }
+
+    @Test
+    void malformedJsonIsReadUpToWhereItBreaks() {
+        for (int piece : new int[] {1, 3, 1000}) {
+            // What came before the break stands; nothing after it counts.
+            assertThat(tap("{\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":012}}", piece).usage())
+                    .as("a leading zero").isEqualTo(new Usage(5, 0));
+            assertThat(tap("{\"usage\":{\"prompt_tokens\":5,},\"usage\":{\"prompt_tokens\":6}}", piece).usage())
+                    .as("a trailing comma").isEqualTo(new Usage(5, 0));
+            assertThat(tap("{\"usage\":{\"prompt_tokens\":12x}}", piece).usage()).as("12x").isNull();
+            assertThat(tap("{\"usage\":{\"prompt_tokens\":-0f}}", piece).usage()).as("-0f").isNull();
+            assertThat(tap("{\"ok\":truex,\"usage\":{\"prompt_tokens\":5}}", piece).usage()).as("truex").isNull();
+            assertThat(tap("{\"id\":\"a\u0001b\",\"usage\":{\"prompt_tokens\":5}}", piece).usage())
+                    .as("a raw control character").isNull();
+            assertThat(tap("{\"id\":\"\\x\",\"usage\":{\"prompt_tokens\":5}}", piece).usage())
+                    .as("an unknown escape").isNull();
+            assertThat(tap("{\"id\":1 // comment\n,\"usage\":{\"prompt_tokens\":5}}", piece).usage())
+                    .as("a comment").isNull();
+        }
+    }
+
+    @Test
+    void namesAreReadWithTheirEscapesAndTextIsNeverMistakenForThem() {
+        assertThat(tap("{\"us\\u0061ge\":{\"prompt\\u005ftokens\":7}}", 2).usage()).isEqualTo(new Usage(7, 0));
+        assertThat(tap("{\"content\":\"\\\"usage\\\":{\\\"prompt_tokens\\\":9}\"}", 2).usage()).isNull();
+        assertThat(tap("{\"usage\":{\"prompt_tokens\":7.0,\"completion_tokens\":3}}", 2).usage())
+                .as("a count that is not an integer is not one").isEqualTo(new Usage(0, 3));
+        assertThat(tap("{\"usage\":{\"prompt_tokens_details\":{\"cached_tokens\":4},\"completion_tokens\":3}}", 5)
+                .usage()).isEqualTo(new Usage(0, 3));
+    }
+
+    @Test
+    void aLongAnswerIsReadInAnyPieces() {
+        String text = "x".repeat(100_000) + "\\\"" + "é".repeat(1000);
+        String json = "{\"choices\":[{\"message\":{\"content\":\"" + text + "\"}}],\"usage\":{\"prompt_tokens\":1,"
+                + "\"completion_tokens\":2}}";
+        for (int piece : new int[] {7, 8192, 100_000}) {
+            assertThat(tap(json, piece).usage()).isEqualTo(new Usage(1, 2));
+        }
+    }
 }
