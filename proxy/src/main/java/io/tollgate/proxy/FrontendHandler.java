@@ -9,6 +9,7 @@ import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
@@ -17,6 +18,7 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
@@ -78,6 +80,13 @@ import java.util.concurrent.TimeUnit;
 public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(FrontendHandler.class);
+    /**
+     * The upstream request's headers check their values but not their names: each name is one of
+     * ours or one of the client's, which its head's decoder already checked (checking them again
+     * was 0.6% of the event loop).
+     */
+    private static final HttpHeadersFactory UPSTREAM_HEADERS =
+            DefaultHttpHeadersFactory.headersFactory().withNameValidation(false);
     private static final Headers.Dropped NOT_FORWARDED = Headers.dropping(
             HttpHeaderNames.HOST, HttpHeaderNames.AUTHORIZATION, Headers.X_API_KEY,
             HttpHeaderNames.CONTENT_LENGTH, HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderNames.EXPECT,
@@ -558,7 +567,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
 
         void sendHead() {
-            DefaultHttpRequest r = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, target.basePath() + endpoint);
+            DefaultHttpRequest r = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, target.basePath() + endpoint,
+                    UPSTREAM_HEADERS);
             HttpHeaders h = r.headers();
             Headers.copyEndToEnd(head.headers(), h, NOT_FORWARDED);
             h.set(HttpHeaderNames.HOST, target.hostHeader());
