@@ -254,42 +254,34 @@ public final class UsageTap {
 
     /** A byte outside strings, numbers and literals; false when it has no place there. */
     private boolean structure(int c) {
-        switch (state) {
-            case VALUE_OR_CLOSE:
-                if (c == ']') {
-                    return close(false);
-                }
-                return value(c);
-            case VALUE:
-                return value(c);
-            case NAME_OR_CLOSE:
-                if (c == '}') {
-                    return close(true);
-                }
-                return name(c);
-            case NAME:
-                return name(c);
-            case COLON:
-                if (c != ':') {
-                    return false;
-                }
-                state = VALUE;
-                return true;
-            case AFTER_VALUE:
-                if (depth == 0) {
-                    return value(c);                       // another root value
-                }
-                if (c == ',') {
-                    state = object[depth] ? NAME : VALUE;
-                    return true;
-                }
-                if (c == '}' || c == ']') {
-                    return close(c == '}');
-                }
-                return false;
-            default:
-                return false;
+        return switch (state) {
+            case VALUE_OR_CLOSE -> c == ']' ? close(false) : value(c);
+            case VALUE -> value(c);
+            case NAME_OR_CLOSE -> c == '}' ? close(true) : name(c);
+            case NAME -> name(c);
+            case COLON -> colon(c);
+            case AFTER_VALUE -> afterValue(c);
+            default -> false;
+        };
+    }
+
+    private boolean colon(int c) {
+        if (c != ':') {
+            return false;
         }
+        state = VALUE;
+        return true;
+    }
+
+    private boolean afterValue(int c) {
+        if (depth == 0) {
+            return value(c);                               // another root value
+        }
+        if (c == ',') {
+            state = object[depth] ? NAME : VALUE;
+            return true;
+        }
+        return (c == '}' || c == ']') && close(c == '}');
     }
 
     private boolean name(int c) {
