@@ -112,6 +112,12 @@ final class JournalCodec {
         int at = out.position();
         int n = s.length();
         out.putInt(n);
+        if (out.remaining() < n) {
+            throw new BufferOverflowException();
+        }
+        // ASCII straight into the array: a put() per byte, with its checks, was most of the encoding.
+        byte[] a = out.array();
+        int p = out.arrayOffset() + out.position();
         for (int i = 0; i < n; i++) {
             char c = s.charAt(i);
             if (c >= 0x80) {                                 // not ASCII: the encoder's bytes instead
@@ -120,8 +126,9 @@ final class JournalCodec {
                 out.putInt(b.length).put(b);
                 return;
             }
-            out.put((byte) c);
+            a[p + i] = (byte) c;
         }
+        out.position(out.position() + n);
     }
 
     private static String string(ByteBuffer in) {

@@ -69,6 +69,16 @@ class JournalTest {
     }
 
     @Test
+    void aBatchBiggerThanTheWriteBufferComesBackExactly() throws IOException {
+        try (Journal j = Journal.open(dir)) {
+            j.append(range(0, 1_000));                       // some 250 KB: the 64 KB buffer grows twice mid-batch
+        }
+        try (Journal j = Journal.open(dir)) {
+            assertThat(j.peek(Integer.MAX_VALUE)).isEqualTo(range(0, 1_000));
+        }
+    }
+
+    @Test
     void whatWasNotAcknowledgedIsThereAfterAReopen() throws IOException {
         try (Journal j = Journal.open(dir)) {
             j.append(range(0, 10));
