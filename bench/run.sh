@@ -7,7 +7,7 @@
 #   bench/run.sh --only chat --contenders direct,tollgate   # some contenders only (experiments)
 #
 # Writes bench/results/<yyyy-mm-dd>-<commit>.md with an SVG plot per scenario beside it (quick and
-# partial runs add -quick / -<scenario> to the name). It builds the bench jar, installs nginx and
+# partial runs add -quick / -<scenario> to the name, a repeat of the same build -2, -3, ...). It builds the bench jar, installs nginx and
 # wrk with apt-get when they are missing (skipping nginx, with a line in the report, when that is
 # impossible), raises the open-file limit, pins the proxy to the upper half of the CPUs and the
 # load generator and mock upstream to the lower half (TOLLGATE_BENCH_PIN=0 turns pinning off),
@@ -231,6 +231,12 @@ NAME="$(date +%F)-$COMMIT"
 (( ${#SCENARIOS[@]} )) && [[ "${SCENARIOS[0]}" != none ]] && NAME="$NAME-$(IFS=-; echo "${SCENARIOS[*]}")"
 RESULTS="$ROOT/bench/results"
 mkdir -p "$RESULTS"
+# A second run of the same build and scenarios gets -2, -3, ...: it never overwrites a report.
+if [[ -e "$RESULTS/$NAME.md" ]]; then
+  n=2
+  while [[ -e "$RESULTS/$NAME-$n.md" ]]; do n=$((n + 1)); done
+  NAME="$NAME-$n"
+fi
 
 # --- JMH ---------------------------------------------------------------------------------------
 JMH_ARGS=()
