@@ -1,6 +1,7 @@
 package io.tollgate.schema;
 
 import java.security.SecureRandom;
+import java.util.Random;
 import java.util.concurrent.ThreadLocalRandom;
 
 /** Random, URL-safe identifiers with a short type prefix: {@code acct_5Zq…}. */
@@ -38,21 +39,7 @@ public final class Ids {
         int at = prefix.length();
         out[at++] = '_';
         hex(out, at, millis, 12);
-        ThreadLocalRandom random = ThreadLocalRandom.current();
-        long bits = 0;
-        int left = 0;                                       // unused 6-bit groups in bits
-        for (int i = at + 12; i < out.length; ) {
-            if (left == 0) {
-                bits = random.nextLong();
-                left = 10;
-            }
-            int v = (int) (bits & 0x3F);
-            bits >>>= 6;
-            left--;
-            if (v < ALPHABET.length) {                      // 62 and 63 drawn again, as in random()
-                out[i++] = ALPHABET[v];
-            }
-        }
+        base62(out, at + 12, ThreadLocalRandom.current());
         return new String(out);
     }
 
@@ -65,17 +52,26 @@ public final class Ids {
     }
 
     /**
-     * {@code n} base62 characters from a secure random source, uniformly: each takes six random
-     * bits, and the two values past 61 are drawn again. One draw of bytes for all of them (a
-     * SecureRandom call per character cost the settling thread more than its SQL encoding).
+     * {@code n} base62 characters from a secure random source, uniformly (see {@link #base62}).
      */
     public static String random(int n) {
         char[] out = new char[n];
+        base62(out, 0, RANDOM);
+        return new String(out);
+    }
+
+    /**
+     * Fills {@code out} from {@code at} to its end with base62 characters drawn uniformly from
+     * {@code source}: six bits each, the two values past 61 drawn again, the bytes for all of them
+     * in one call (a SecureRandom call per character cost the settling thread more than its SQL).
+     */
+    private static void base62(char[] out, int at, Random source) {
+        int n = out.length - at;
         byte[] bits = new byte[n + n / 8 + 4];
         int used = bits.length;
-        for (int i = 0; i < n; ) {
+        for (int i = at; i < out.length; ) {
             if (used == bits.length) {
-                RANDOM.nextBytes(bits);
+                source.nextBytes(bits);
                 used = 0;
             }
             int v = bits[used++] & 0x3F;
@@ -83,6 +79,5 @@ public final class Ids {
                 out[i++] = ALPHABET[v];
             }
         }
-        return new String(out);
     }
 }

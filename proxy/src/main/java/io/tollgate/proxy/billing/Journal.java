@@ -252,15 +252,14 @@ public final class Journal implements OutcomeLog {
      */
     private static Scanned scanSegment(FileChannel ch, long id, ByteBuffer buffer, CRC32C crc, List<Outcome> into)
             throws IOException {
-        int salt = salt(id);
-        long[] scanned = scan(ch, buffer, crc, salt, into);
-        if (scanned[1] == 0) {
-            long[] legacy = scan(ch, buffer, crc, 0, into);
-            if (legacy[1] > 0) {
-                return new Scanned(legacy[0], legacy[1], 0);
+        Scanned salted = scan(ch, buffer, crc, salt(id), into);
+        if (salted.records() == 0) {
+            Scanned legacy = scan(ch, buffer, crc, 0, into);
+            if (legacy.records() > 0) {
+                return legacy;
             }
         }
-        return new Scanned(scanned[0], scanned[1], salt);
+        return salted;
     }
 
     /**
@@ -274,9 +273,9 @@ public final class Journal implements OutcomeLog {
 
     /**
      * Reads whole records valid under {@code salt} from the start of {@code ch}, decoding them
-     * into {@code into} unless it is null; returns {end of the last valid record, records}.
+     * into {@code into} unless it is null.
      */
-    private static long[] scan(FileChannel ch, ByteBuffer buffer, CRC32C crc, int salt, List<Outcome> into)
+    private static Scanned scan(FileChannel ch, ByteBuffer buffer, CRC32C crc, int salt, List<Outcome> into)
             throws IOException {
         long size = ch.size();
         long pos = 0;
@@ -302,7 +301,7 @@ public final class Journal implements OutcomeLog {
             pos += consumed;
             // Nothing whole in a full buffer, or nothing more in the file: this is the end.
             if (consumed == 0) {
-                return new long[] {pos, records};
+                return new Scanned(pos, records, salt);
             }
         }
     }

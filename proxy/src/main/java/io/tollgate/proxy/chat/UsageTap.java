@@ -137,7 +137,7 @@ public final class UsageTap {
         if (state == NUMBER) {
             endNumber();
         } else if (state == LITERAL_END) {
-            scalarEnded();
+            elementWhole();
         }
     }
 
@@ -235,7 +235,7 @@ public final class UsageTap {
                         return;
                     }
                     state = AFTER_VALUE;
-                    scalarEnded();
+                    elementWhole();
                     continue;                              // the byte is read again
                 }
                 default -> {
@@ -314,7 +314,7 @@ public final class UsageTap {
                     return false;
                 }
                 boolean isObject = c == '{';
-                scalarEnded();
+                elementWhole();
                 depth++;
                 if (depth == object.length) {
                     object = java.util.Arrays.copyOf(object, Math.min(object.length * 2, MAX_DEPTH + 1));
@@ -371,8 +371,8 @@ public final class UsageTap {
         return true;
     }
 
-    /** A value ended whole (or a container began): one more element, if it is one of choices. */
-    private void scalarEnded() {
+    /** The value being read is whole as an element (a scalar ended, a container began): one more, if of choices. */
+    private void elementWhole() {
         if (element) {
             choices++;
             element = false;
@@ -393,7 +393,7 @@ public final class UsageTap {
     private void endString() {
         state = stringIsName ? COLON : AFTER_VALUE;
         if (!stringIsName) {
-            scalarEnded();
+            elementWhole();
         }
         if (!capture) {
             return;
@@ -523,7 +523,7 @@ public final class UsageTap {
             state = BROKEN;
             return;
         }
-        scalarEnded();
+        elementWhole();
         if (!whole || !numberCounts) {
             return;
         }
