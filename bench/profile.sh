@@ -7,12 +7,13 @@
 # the recording and the logs stay in the output directory.
 #
 #   bench/profile.sh [--out DIR] [--duration S] [--warmup S] [--connections N] [--jvm "OPTIONS"]
-#                    [--no-jfr] [--async-profiler [EVENT]] [-- SERVER-OPTIONS...]
+#                    [--no-jfr] [--async-profiler [EVENT]] [--sse] [-- SERVER-OPTIONS...]
 #   bench/profile.sh -- --redis none --no-journal      # compare with pieces off
 #   bench/profile.sh --warmup 60 --connections 1       # one request at a time: the latency floor and its tail
 #   jfr print --events jdk.ExecutionSample DIR/rec.jfr  # then read it
 #   bench/profile.sh --no-jfr --jvm "... -XX:+PrintCompilation"   # JFR's own instrumentation deoptimizes code too
 #   bench/profile.sh --warmup 60 --no-jfr --async-profiler        # CPU samples with kernel stacks
+#   bench/profile.sh --sse --warmup 60 --no-jfr --async-profiler  # streams: 100 chunks 10 ms apart, 100 connections
 #
 # --async-profiler (EVENT: cpu, the default, or wall, alloc, lock) fetches async-profiler's
 # linux-x64 jar from Maven Central (tools.profiler:async-profiler), attaches it with
@@ -32,7 +33,8 @@ WARMUP=0
 JFR=1
 ASYNC=""
 ASYNC_VERSION=4.2
-CONNECTIONS=32
+CONNECTIONS=""
+SSE=0
 JVM="-Dio.netty.leakDetection.level=disabled --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED -XX:ThreadPriorityPolicy=1"
 while (( $# )); do
   case "$1" in
@@ -42,6 +44,7 @@ while (( $# )); do
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --jvm) JVM="$2"; shift 2 ;;
     --no-jfr) JFR=0; shift ;;
+    --sse) SSE=1; shift ;;
     --async-profiler)
       ASYNC=cpu; shift
       if [[ $# -gt 0 && "$1" != -* ]]; then ASYNC="$1"; shift; fi ;;
@@ -50,6 +53,8 @@ while (( $# )); do
     *) echo "profile.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
+# Streams last about a second each: 100 connections keep about 100 open, as the suite's SSE scenario does.
+CONNECTIONS="${CONNECTIONS:-$( (( SSE )) && echo 100 || echo 32 )}"
 JAVA="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
 JAR="$ROOT/bench/target/tollgate-bench.jar"
 [[ -f "$JAR" ]] || (cd "$ROOT" && mvn -B -q -DskipTests package -pl bench -am)
@@ -86,9 +91,16 @@ wrk.body = '{"model":"bench-chat","messages":[{"role":"system","content":"You ar
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $KEY"
 LUA
+if (( SSE )); then
+  sed -i 's/"max_tokens":16}/"max_tokens":256,"stream":true}/' "$OUT/post.lua"
+  cat >> "$OUT/post.lua" <<LUA
+wrk.headers["x-mock-tokens"] = "100"
+wrk.headers["x-mock-chunk-delay-ms"] = "10"
+LUA
+fi
 CHAT="http://127.0.0.1:$PORT/v1/chat/completions"
 if (( WARMUP > 0 )); then
-  taskset -c 0 wrk -t1 -c32 -d"${WARMUP}s" -s "$OUT/post.lua" "$CHAT" > "$OUT/warmup.log"
+  taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" -s "$OUT/post.lua" "$CHAT" > "$OUT/warmup.log"
 fi
 # One line a thread: tid, name, then schedstat's CPU ns, run-queue wait ns and time slices.
 threads() { for t in /proc/$TG/task/*; do echo "${t##*/} $(tr ' ' _ < "$t/comm") $(cat "$t/schedstat")"; done | sort; }

@@ -159,6 +159,7 @@ public final class Drive {
             if (inFlight && firstByte < 0) {
                 firstByte = nanos;
                 PhaseStats.record(st.ttfb, nanos - intended);
+                PhaseStats.record(st.ttfbUncorrected, nanos - sentAt);
             }
         }
 

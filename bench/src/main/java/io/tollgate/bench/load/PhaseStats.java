@@ -19,6 +19,8 @@ public final class PhaseStats {
     public final Histogram uncorrected = histogram();
     /** First response byte, from the intended send time. */
     public final Histogram ttfb = histogram();
+    /** First response byte, from the moment the request was actually written. */
+    public final Histogram ttfbUncorrected = histogram();
     /** Between two consecutive {@code data:} events of a stream. */
     public final Histogram gaps = histogram();
 
@@ -44,6 +46,7 @@ public final class PhaseStats {
         latency.add(o.latency);
         uncorrected.add(o.uncorrected);
         ttfb.add(o.ttfb);
+        ttfbUncorrected.add(o.ttfbUncorrected);
         gaps.add(o.gaps);
         sent += o.sent;
         ok += o.ok;
