@@ -587,14 +587,14 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 HttpUtil.setTransferEncodingChunked(r, true);
                 chunkedUp = true;
             }
-            up.write(r);
+            up.write(r, up.voidPromise());
             if (again.isReadable()) {
-                up.write(new DefaultHttpContent(again));
+                up.write(new DefaultHttpContent(again), up.voidPromise());
             } else {
                 again.release();
             }
             if (ready.isReadable()) {
-                up.write(new DefaultHttpContent(ready));
+                up.write(new DefaultHttpContent(ready), up.voidPromise());
             } else {
                 ready.release();
             }
@@ -610,7 +610,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
             ByteBuf ready = inspector.drainReady(ctx.alloc());
             if (ready.isReadable()) {
-                up.writeAndFlush(new DefaultHttpContent(ready));
+                up.writeAndFlush(new DefaultHttpContent(ready), up.voidPromise());
             } else {
                 ready.release();
             }
@@ -627,7 +627,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             ByteBuf tail = heldTail;
             heldTail = null;
             tailSent = true;
-            up.writeAndFlush(new DefaultLastHttpContent(tail));
+            up.writeAndFlush(new DefaultLastHttpContent(tail), up.voidPromise());
             lastUpstreamActivity = System.nanoTime();
             long firstByte = services.config().upstreamFirstByteTimeout().toNanos();
             timer = ctx.executor().schedule(this::firstByteTimedOut, firstByte, TimeUnit.NANOSECONDS);
@@ -768,7 +768,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 errorCode = "upstream_" + code;
             }
             answered = true;
-            ctx.write(out);
+            ctx.write(out, ctx.voidPromise());
             unflushed = true;
             scheduleIdleCheck();
         }
@@ -789,10 +789,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 content.release();
                 if (last) {
                     ByteBuf rest = sse.finish();
-                    ctx.write(new DefaultHttpContent(events));
-                    ctx.write(new DefaultLastHttpContent(rest));
+                    ctx.write(new DefaultHttpContent(events), ctx.voidPromise());
+                    ctx.write(new DefaultLastHttpContent(rest), ctx.voidPromise());
                 } else if (events.isReadable()) {
-                    ctx.write(new DefaultHttpContent(events));
+                    ctx.write(new DefaultHttpContent(events), ctx.voidPromise());
                 } else {
                     events.release();
                 }
@@ -800,7 +800,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 if (tap != null) {
                     tap.feed(content.content());
                 }
-                ctx.write(content);
+                ctx.write(content, ctx.voidPromise());
             }
             if (last) {
                 // Flushed now: the connection goes back to the pool below, its read's end not ours.
@@ -917,7 +917,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             if (close) {
                 response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             }
-            ctx.writeAndFlush(response);
+            ctx.writeAndFlush(response, ctx.voidPromise());
             responseEnded();
         }
 
