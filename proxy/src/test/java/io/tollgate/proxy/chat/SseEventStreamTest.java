@@ -90,14 +90,44 @@ class SseEventStreamTest {
     }
 
     @Test
+    void onlyAnEventWhosePayloadIsDoneEndsTheCount() {
+        String mentions = "data: {\"choices\":[{\"delta\":{\"content\":\"[DONE]\"}}],\"usage\":null}\n\n";
+        try (SseEventStream sse = new SseEventStream(true)) {
+            String out = pass(sse, mentions + "data:[DONE]\n\n", 9);
+            assertThat(out).isEqualTo(mentions.replace(",\"usage\":null", "") + "data:[DONE]\n\n");
+            assertThat(sse.dataEvents()).isEqualTo(1);           // the content's text is a token; the end, without its space, is none
+        }
+    }
+
+    @Test
+    void eventsLongerThanTheScratchArrayAreCutTheSameWayFromDirectBuffers() {
+        String content = "y".repeat(10_000) + "\\\"usage\\\":null";    // escaped quotes: text, not a key
+        String chunk = "data: {\"choices\":[{\"delta\":{\"content\":\"" + content + "\"}}],\"usage\":null}\n\n";
+        byte[] bytes = (chunk + CHUNK + USAGE + DONE).getBytes(StandardCharsets.UTF_8);
+        try (SseEventStream sse = new SseEventStream(true)) {
+            StringBuilder out = new StringBuilder();
+            for (int i = 0; i < bytes.length; i += 4000) {
+                ByteBuf in = Unpooled.directBuffer(4000);
+                in.writeBytes(bytes, i, Math.min(4000, bytes.length - i));
+                ByteBuf events = sse.process(in, ByteBufAllocator.DEFAULT);
+                in.release();
+                out.append(events.toString(StandardCharsets.UTF_8));
+                events.release();
+            }
+            String plain = CHUNK.replace(",\"usage\":null", "");
+            assertThat(out.toString()).isEqualTo(chunk.replace("}],\"usage\":null}", "}]}") + plain + DONE);
+            assertThat(sse.usage()).isEqualTo(new Usage(11, 7));
+            assertThat(sse.dataEvents()).isEqualTo(3);
+        }
+    }
+
+    @Test
     void findReportsTheFirstWholeOccurrenceWithinItsBounds() {
-        ByteBuf b = Unpooled.copiedBuffer("xxdatdata:data:", StandardCharsets.US_ASCII);
+        byte[] b = "xxdatdata:data:".getBytes(StandardCharsets.US_ASCII);
         byte[] data = "data:".getBytes(StandardCharsets.US_ASCII);
-        assertThat(SseEventStream.find(b, 0, b.writerIndex(), data)).isEqualTo(5);
-        assertThat(SseEventStream.find(b, 6, b.writerIndex(), data)).isEqualTo(10);   // at the very end
-        assertThat(SseEventStream.find(b, 6, b.writerIndex() - 1, data)).isEqualTo(-1); // cut by the bound
-        assertThat(SseEventStream.find(b, 0, 4, data)).isEqualTo(-1);                 // shorter than the needle
-        assertThat(SseEventStream.find(b.slice(5, 10), 0, 10, data)).isEqualTo(0);    // slice indices
-        b.release();
+        assertThat(SseEventStream.find(b, 0, b.length, data)).isEqualTo(5);
+        assertThat(SseEventStream.find(b, 6, b.length, data)).isEqualTo(10);       // at the very end
+        assertThat(SseEventStream.find(b, 6, b.length - 1, data)).isEqualTo(-1);   // cut by the bound
+        assertThat(SseEventStream.find(b, 0, 4, data)).isEqualTo(-1);              // shorter than the needle
     }
 }
