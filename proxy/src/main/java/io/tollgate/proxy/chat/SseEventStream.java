@@ -3,7 +3,6 @@ package io.tollgate.proxy.chat;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import io.netty.util.concurrent.FastThreadLocal;
 
 import java.nio.charset.StandardCharsets;
 
@@ -23,14 +22,6 @@ public final class SseEventStream implements AutoCloseable {
     /** {@link #verdict}s other than an index to cut at. */
     private static final int WHOLE = -1;
     private static final int DROP = -2;
-    /** Events up to this long are read from one array per event-loop thread; longer ones get their own. */
-    private static final int SCRATCH_BYTES = 4096;
-    private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<>() {
-        @Override
-        protected byte[] initialValue() {
-            return new byte[SCRATCH_BYTES];
-        }
-    };
 
     private final boolean dropUsageChunk;
     private ByteBuf partial;
@@ -122,7 +113,10 @@ public final class SseEventStream implements AutoCloseable {
      */
     private int verdict(ByteBuf event, int from, int to) {
         int length = to - from;
-        byte[] b = length <= SCRATCH_BYTES ? SCRATCH.get() : new byte[length];
+        byte[] b = UsageTap.scratch();                   // the tap below reads this array too, not a buffer
+        if (length > b.length) {
+            b = new byte[length];
+        }
         event.getBytes(from, b, 0, length);
         int dataAt = find(b, 0, length, DATA);
         if (dataAt < 0) {
@@ -142,7 +136,7 @@ public final class SseEventStream implements AutoCloseable {
             // and a quote that is not escaped can only open a key, so no need to parse it.
             return dropUsageChunk ? from + usageAt - 1 : WHOLE;
         }
-        UsageTap tap = UsageTap.of(event.slice(from + payload, length - payload));
+        UsageTap tap = UsageTap.of(b, payload, length);
         Usage found = tap.usage();
         if (found != null) {
             usage = found;

@@ -26,7 +26,7 @@ public final class UsageTap {
     private static final int MAX_DEPTH = StreamReadConstraints.defaults().getMaxNestingDepth();
     /** Long enough for every name looked for; a longer one is none of them. */
     private static final int MAX_NAME = 24;
-    /** Where a direct buffer's bytes are copied to be read (one per event-loop thread). */
+    /** Where a direct buffer's bytes are copied to be read (one per event-loop thread; SseEventStream's too). */
     private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<>() {
         @Override
         protected byte[] initialValue() {
@@ -111,6 +111,21 @@ public final class UsageTap {
         tap.feed(json);
         tap.end();
         return tap;
+    }
+
+    /** The tap of the whole JSON document in {@code [from, to)} of {@code b}. */
+    static UsageTap of(byte[] b, int from, int to) {
+        UsageTap tap = new UsageTap();
+        if (from < to) {
+            tap.scan(b, from, to);
+        }
+        tap.end();
+        return tap;
+    }
+
+    /** This thread's scratch array (8 KB), free to use between calls that do not feed a direct buffer. */
+    static byte[] scratch() {
+        return SCRATCH.get();
     }
 
     public void feed(ByteBuf chunk) {
