@@ -4,6 +4,7 @@ import io.tollgate.bench.TollgateBenchServer;
 import io.tollgate.bench.load.Drive;
 import io.tollgate.bench.load.LoadClient;
 import io.tollgate.bench.load.LoadConnection;
+import io.tollgate.bench.load.PhaseStats;
 import io.tollgate.bench.load.Request;
 import io.tollgate.bench.load.RunResult;
 import io.tollgate.bench.load.StreamHold;
@@ -162,8 +163,10 @@ public final class Suite implements AutoCloseable {
                 warm(c);
             }
             warmedUp = true;
-            results.notes.add("each contender was warmed with " + s.warmup().toSeconds() + " s of closed-loop chat load "
-                    + "before the first scenario (Tollgate's JIT on one core is still compiling 100 s in)");
+            results.notes.add("each contender was warmed with " + s.warmup().toSeconds() + " s of chat load before the first "
+                    + "scenario (Tollgate's JIT on one core is still compiling 100 s in), in " + WARMUP_ROUNDS + " rounds on fresh "
+                    + "connections, each closed-loop and then a fifth of it at " + Fmt.count(s.rates().getFirst())
+                    + " req/s (code compiled under long-lived connections is deoptimized by the first new ones)");
         }
         long t0 = System.nanoTime();
         switch (scenario) {
@@ -197,19 +200,47 @@ public final class Suite implements AutoCloseable {
 
     private boolean warmedUp;
 
+    /**
+     * Rounds of the warm-up, each on connections of its own. A JVM's hot paths compiled under one
+     * set of long-lived connections are deoptimized by the first new ones: in a run with
+     * {@code -Xlog:deoptimization}, the first measured rate's fresh connections hit 45 uncommon
+     * traps in the read path (channelReadComplete, epollInReady, the receive allocator's handle)
+     * and C2 then took 435 ms of the proxy's CPU in a second, inside the measured window. A
+     * deployment's proxy sees connections come and go all day; the warm-up now does too.
+     */
+    static final int WARMUP_ROUNDS = 8;
+
+    /**
+     * Warms a contender with rounds of closed-loop chat load, each on fresh connections and
+     * ending with a fifth of it at the first measured rate, so that the JIT has also seen the
+     * paced arrivals (one request per wake-up) that the rate phases send.
+     */
     private void warm(Contender c) {
         if (!c.alive()) {
             return;
         }
-        List<LoadConnection> conns = client.connect(c.host(), c.port(), 16);
-        try {
-            RunResult r = Drive.closedLoop(conns, chatRequest(c, false, Map.of()), s.warmup(), s.grace());
-            Contender.Settled settled = c.settle();
-            log("warm-up %-8s %s req/s, %d failed%s%s".formatted(c.name(), Fmt.rate(r.achievedRate()), r.stats().failures(),
-                    r.stats().lastError == null ? "" : " (" + r.stats().lastError + ")", drained(settled)));
-        } finally {
-            LoadClient.closeAll(conns);
+        Duration round = s.warmup().dividedBy(WARMUP_ROUNDS);
+        Duration paced = round.dividedBy(5);
+        Request request = chatRequest(c, false, Map.of());
+        PhaseStats total = new PhaseStats();
+        long closedOk = 0;
+        double seconds = 0;
+        for (int i = 0; i < WARMUP_ROUNDS; i++) {
+            List<LoadConnection> conns = client.connect(c.host(), c.port(), s.rateConnections());
+            try {
+                RunResult r = Drive.closedLoop(conns, request, round.minus(paced), s.grace());
+                total.add(r.stats());
+                closedOk += r.stats().ok;
+                seconds += r.seconds();
+                total.add(Drive.constantRate(conns, request, s.rates().getFirst(), paced, s.grace(), 0).stats());
+            } finally {
+                LoadClient.closeAll(conns);
+            }
         }
+        Contender.Settled settled = c.settle();
+        log("warm-up %-8s %s req/s closed-loop, %d failed%s%s".formatted(c.name(),
+                Fmt.rate(seconds <= 0 ? 0 : closedOk / seconds), total.failures(),
+                total.lastError == null ? "" : " (" + total.lastError + ")", drained(settled)));
     }
 
     /** ", N outcomes settled T after it" for a log line; empty when nothing waited. */
