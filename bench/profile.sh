@@ -7,13 +7,24 @@
 # the recording and the logs stay in the output directory.
 #
 #   bench/profile.sh [--out DIR] [--duration S] [--warmup S] [--connections N] [--jvm "OPTIONS"]
-#                    [--no-jfr] [--async-profiler [EVENT]] [--sse] [-- SERVER-OPTIONS...]
+#                    [--no-jfr] [--async-profiler [EVENT]] [--sse] [--paced MS] [--syscalls]
+#                    [-- SERVER-OPTIONS...]
 #   bench/profile.sh -- --redis none --no-journal      # compare with pieces off
 #   bench/profile.sh --warmup 60 --connections 1       # one request at a time: the latency floor and its tail
 #   jfr print --events jdk.ExecutionSample DIR/rec.jfr  # then read it
 #   bench/profile.sh --no-jfr --jvm "... -XX:+PrintCompilation"   # JFR's own instrumentation deoptimizes code too
 #   bench/profile.sh --warmup 60 --no-jfr --async-profiler        # CPU samples with kernel stacks
 #   bench/profile.sh --sse --warmup 60 --no-jfr --async-profiler  # streams: 100 chunks 10 ms apart, 100 connections
+#   bench/profile.sh --warmup 40 --paced 10 --connections 20 --no-jfr --async-profiler
+#                                                      # a low, steady rate (~1.7k req/s here) instead of saturation
+#
+# --paced MS makes each connection wait MS ms between an answer and its next request (wrk's
+# delay()), so the proxy sees requests one wake-up at a time, as at the suite's fixed rates; after a
+# closed-loop warm-up, 10 s of the paced load run unmeasured first (the JIT compiles that path
+# anew). --syscalls counts the event loop's system calls for 5 s of the measured run
+# (`perf trace -s`, into DIR/syscalls.txt); not with --async-profiler: each would measure the other
+# (perf trace's tracing took 40% of the loop's samples, the profiler's own ioctl and read calls
+# came out at 0.75 a request).
 #
 # --async-profiler (EVENT: cpu, the default, or wall, alloc, lock) fetches async-profiler's
 # linux-x64 jar from Maven Central (tools.profiler:async-profiler), attaches it with
@@ -35,6 +46,8 @@ ASYNC=""
 ASYNC_VERSION=4.2
 CONNECTIONS=""
 SSE=0
+PACED=""
+SYSCALLS=0
 JVM="-Dio.netty.leakDetection.level=disabled --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED -XX:ThreadPriorityPolicy=1"
 while (( $# )); do
   case "$1" in
@@ -45,14 +58,20 @@ while (( $# )); do
     --jvm) JVM="$2"; shift 2 ;;
     --no-jfr) JFR=0; shift ;;
     --sse) SSE=1; shift ;;
+    --paced) PACED="$2"; shift 2 ;;
+    --syscalls) SYSCALLS=1; shift ;;
     --async-profiler)
       ASYNC=cpu; shift
       if [[ $# -gt 0 && "$1" != -* ]]; then ASYNC="$1"; shift; fi ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,26p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,35p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "profile.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
+if (( SYSCALLS )) && [[ -n "$ASYNC" ]]; then
+  echo "profile.sh: --syscalls and --async-profiler each disturb the other's measurement; run them apart" >&2
+  exit 2
+fi
 # Streams last about a second each: 100 connections keep about 100 open, as the suite's SSE scenario does.
 CONNECTIONS="${CONNECTIONS:-$( (( SSE )) && echo 100 || echo 32 )}"
 JAVA="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
@@ -99,8 +118,14 @@ wrk.headers["x-mock-chunk-delay-ms"] = "10"
 LUA
 fi
 CHAT="http://127.0.0.1:$PORT/v1/chat/completions"
+SCRIPT="$OUT/post.lua"
+if [[ -n "$PACED" ]]; then
+  SCRIPT="$OUT/paced.lua"
+  { cat "$OUT/post.lua"; echo "function delay() return $PACED end"; } > "$SCRIPT"
+fi
 if (( WARMUP > 0 )); then
   taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" -s "$OUT/post.lua" "$CHAT" > "$OUT/warmup.log"
+  [[ -n "$PACED" ]] && taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d10s -s "$SCRIPT" "$CHAT" >> "$OUT/warmup.log"
 fi
 # One line a thread: tid, name, then schedstat's CPU ns, run-queue wait ns and time slices.
 threads() { for t in /proc/$TG/task/*; do echo "${t##*/} $(tr ' ' _ < "$t/comm") $(cat "$t/schedstat")"; done | sort; }
@@ -112,7 +137,19 @@ agent() { "${JAVA%/java}/jcmd" "$TG" JVMTI.agent_load "$AGENT" "\"$1\"" > "$OUT/
 [[ -n "$ASYNC" ]] && agent "start,event=$ASYNC,interval=$([[ $ASYNC == cpu || $ASYNC == wall ]] && echo 1ms || echo 512k)"
 threads > "$OUT/threads.before"
 TICKS0=$(ticks)
-taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$OUT/post.lua" "$CHAT" | tee "$OUT/wrk.log"
+taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$SCRIPT" "$CHAT" > "$OUT/wrk.log" &
+WRK=$!
+if (( SYSCALLS )); then
+  LOOP=$(awk '/^multiThreadIo/ { split(FILENAME, p, "/"); print p[5]; exit }' /proc/"$TG"/task/*/comm)
+  sleep 3
+  if command -v perf >/dev/null && [[ -n "$LOOP" ]]; then
+    perf trace -s -t "$LOOP" -o "$OUT/syscalls.txt" -- sleep 5 > /dev/null 2>&1 || echo "profile.sh: perf trace failed" >&2
+  else
+    echo "profile.sh: --syscalls needs perf (apt-get install linux-perf)" >&2
+  fi
+fi
+wait "$WRK"
+cat "$OUT/wrk.log"
 TICKS1=$(ticks)
 threads > "$OUT/threads.after"
 if [[ -n "$ASYNC" ]]; then
@@ -141,6 +178,11 @@ if [[ -n "$ASYNC" && -s "$OUT/profile.collapsed" ]]; then
       close("sort -rn"); print "  top frames:"
       for (t in top) if (top[t] / total >= 0.005) printf "  %5.1f%%  %s\n", 100 * top[t] / total, t | "sort -rn | head -25"
     }' "$OUT/profile.collapsed"
+fi
+if [[ -s "$OUT/syscalls.txt" ]]; then
+  echo "Event loop's system calls a request (perf trace over 5 s; requests at the run's mean rate):"
+  awk -v n="$REQUESTS" -v d="$DURATION" '$2 ~ /^[0-9]+$/ && $1 ~ /^[a-z_0-9]+$/ && n > 0 {
+    printf "  %-16s %6.2f   (%s calls, mean %s ms each)\n", $1, $2 / (n * 5 / d), $2, $6 }' "$OUT/syscalls.txt"
 fi
 sleep 1
 echo "profile.sh: recording and logs in $OUT"
