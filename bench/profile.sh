@@ -166,7 +166,7 @@ join "$OUT/threads.before" "$OUT/threads.after" | awk -v d="$DURATION" '{
 if [[ -n "$ASYNC" && -s "$OUT/profile.collapsed" ]]; then
   echo "Event loop's $ASYNC samples (async-profiler; flame graph in $OUT/profile.html):"
   awk '
-    { n = $NF; sub(/ [0-9]+$/, ""); if ($0 !~ /EpollIoHandler|NioIoHandler/) next
+    { n = $NF; sub(/ [0-9]+$/, ""); if ($0 !~ /EpollIoHandler|IoUringIoHandler|NioIoHandler/) next
       k = split($0, f, ";"); total += n; where = ""
       for (i = 2; i <= k; i++) if (f[i] ~ /_\[k\]$/) { where = "kernel, under " f[i - 1]; break }
       if (where == "" && f[k] !~ /\//) where = "user, native code (JVM, libc, stubs)"

@@ -12,6 +12,7 @@ import io.tollgate.app.TollgateConfig.MediaSettings;
 import io.tollgate.app.TollgateConfig.MetricsSettings;
 import io.tollgate.app.TollgateConfig.ProxySettings;
 import io.tollgate.app.TollgateConfig.RedisSettings;
+import io.tollgate.proxy.Transport;
 import io.tollgate.proxy.limit.FailurePolicy;
 import io.tollgate.proxy.limit.LimitClass;
 
@@ -116,7 +117,7 @@ public final class ConfigLoader {
         ProxySettings pd = ProxySettings.DEFAULTS;
         Section p = top.section("proxy");
         p.allow("host", "port", "max_body_bytes", "connect_timeout_ms", "first_byte_timeout_ms", "idle_timeout_ms",
-                "max_messages", "max_message_chars", "content_rules", "max_attempts");
+                "max_messages", "max_message_chars", "content_rules", "max_attempts", "transport");
         ProxySettings proxy = new ProxySettings(
                 p.string("host", pd.host()),
                 envPort(env, PROXY_PORT, p.port("port", pd.port())),
@@ -127,7 +128,8 @@ public final class ConfigLoader {
                 p.positiveInteger("max_messages", pd.maxMessages()),
                 p.positiveInteger("max_message_chars", pd.maxMessageChars()),
                 contentRules(p.section("content_rules")),
-                p.positiveInteger("max_attempts", pd.maxAttempts()));
+                p.positiveInteger("max_attempts", pd.maxAttempts()),
+                p.transport("transport", pd.transport()));
 
         AdminSettings ad = AdminSettings.DEFAULTS;
         Section a = top.section("admin");
@@ -353,6 +355,18 @@ public final class ConfigLoader {
         Duration positiveSeconds(String name, Duration fallback) {
             Integer s = positiveInteger(name);
             return s == null ? fallback : Duration.ofSeconds(s);
+        }
+
+        String transport(String name, String fallback) {
+            String v = string(name, null);
+            if (v == null) {
+                return fallback;
+            }
+            if (!Transport.known(v)) {
+                throw new ConfigException(source + ": '" + key(name) + "' must be auto, io_uring, epoll or nio but was '"
+                        + v + "'");
+            }
+            return v;
         }
 
         FailurePolicy failurePolicy(String name, FailurePolicy fallback) {

@@ -1,6 +1,7 @@
 package io.tollgate.app;
 
 import io.tollgate.proxy.ProxyConfig;
+import io.tollgate.proxy.Transport;
 import io.tollgate.proxy.chat.ContentLimits;
 import io.tollgate.proxy.chat.ContentRules;
 import io.tollgate.proxy.limit.FailurePolicy;
@@ -290,6 +291,9 @@ public record TollgateConfig(
      *                        ({@code proxy.content_rules}, default none)
      * @param maxAttempts     upstreams one request may try when the ones before failed without
      *                        answering ({@code proxy.max_attempts}, default 3; 1 turns failover off)
+     * @param transport       the event loops' socket layer ({@code proxy.transport}): {@code auto}
+     *                        (the default: io_uring where the kernel allows it, else epoll, else
+     *                        NIO), {@code io_uring}, {@code epoll} or {@code nio}
      */
     public record ProxySettings(
             String host,
@@ -301,7 +305,8 @@ public record TollgateConfig(
             int maxMessages,
             int maxMessageChars,
             ContentRuleSettings contentRules,
-            int maxAttempts) {
+            int maxAttempts,
+            String transport) {
 
         public static final int DEFAULT_PORT = 8080;
         public static final ProxySettings DEFAULTS = from(ProxyConfig.defaults().withHostPort("0.0.0.0", DEFAULT_PORT));
@@ -316,6 +321,9 @@ public record TollgateConfig(
             requirePositive(maxMessageChars, "proxy max_message_chars");
             Objects.requireNonNull(contentRules, "proxy content_rules");
             requirePositive(maxAttempts, "proxy max_attempts");
+            if (!Transport.known(transport)) {
+                throw new IllegalArgumentException("proxy transport must be auto, io_uring, epoll or nio, not " + transport);
+            }
         }
 
         /** With the default message limits and no content rules. */
@@ -333,6 +341,14 @@ public record TollgateConfig(
                     contentRules, ProxyConfig.DEFAULT_MAX_UPSTREAM_ATTEMPTS);
         }
 
+        /** With the transport picked by the machine ({@code auto}). */
+        public ProxySettings(String host, int port, int maxBodyBytes, Duration connectTimeout,
+                             Duration firstByteTimeout, Duration idleTimeout, int maxMessages, int maxMessageChars,
+                             ContentRuleSettings contentRules, int maxAttempts) {
+            this(host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxMessages, maxMessageChars,
+                    contentRules, maxAttempts, Transport.AUTO);
+        }
+
         static ProxySettings from(ProxyConfig c) {
             if (!c.contentRules().isEmpty()) {
                 // Compiled patterns cannot be read back into the keywords and expressions they came from.
@@ -340,7 +356,8 @@ public record TollgateConfig(
             }
             return new ProxySettings(c.host(), c.port(), c.maxBodyBytes(),
                     c.upstreamConnectTimeout(), c.upstreamFirstByteTimeout(), c.upstreamIdleTimeout(),
-                    c.maxMessages(), c.maxMessageChars(), ContentRuleSettings.NONE, c.maxUpstreamAttempts());
+                    c.maxMessages(), c.maxMessageChars(), ContentRuleSettings.NONE, c.maxUpstreamAttempts(),
+                    Transport.AUTO);
         }
 
         /** What {@code ProxyServer.start} takes: the defaults with these settings applied. */
@@ -351,7 +368,8 @@ public record TollgateConfig(
                     .withMaxBodyBytes(maxBodyBytes)
                     .withMessageLimits(maxMessages, maxMessageChars)
                     .withContentRules(contentRules.compile())
-                    .withFailover(maxAttempts, ProxyConfig.DEFAULT_REPLAY_BUFFER_BYTES);
+                    .withFailover(maxAttempts, ProxyConfig.DEFAULT_REPLAY_BUFFER_BYTES)
+                    .withTransport(Transport.named(transport));
         }
     }
 

@@ -3,6 +3,7 @@ package io.tollgate.app;
 import io.tollgate.app.TollgateConfig.ContentRuleSettings;
 import io.tollgate.app.TollgateConfig.HostPort;
 import io.tollgate.proxy.ProxyConfig;
+import io.tollgate.proxy.Transport;
 import io.tollgate.proxy.chat.ContentLimits;
 import io.tollgate.proxy.chat.ContentRules;
 import io.tollgate.proxy.limit.FailurePolicy;
@@ -436,6 +437,18 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.load("proxy: {max_attempts: 0}", "t.yaml", NO_ENV))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("'proxy.max_attempts' must be a positive whole number but was 0");
+    }
+
+    @Test
+    void theTransportComesFromTheFileAndDefaultsToTheMachinesBest() {
+        assertThat(TollgateConfig.defaults().proxy().transport()).isEqualTo("auto");
+        assertThat(TollgateConfig.defaults().proxy().toProxyConfig().transport()).isEqualTo(Transport.auto());
+        TollgateConfig nio = ConfigLoader.load("proxy: {transport: nio}", "t.yaml", NO_ENV);
+        assertThat(nio.proxy().transport()).isEqualTo("nio");
+        assertThat(nio.proxy().toProxyConfig().transport()).isEqualTo(Transport.NIO);
+        assertThatThrownBy(() -> ConfigLoader.load("proxy: {transport: kqueue}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'proxy.transport' must be auto, io_uring, epoll or nio but was 'kqueue'");
     }
 
     @Test

@@ -10,17 +10,8 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
@@ -31,6 +22,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.FastThreadLocal;
+import io.tollgate.proxy.Transport;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -73,6 +65,9 @@ public final class NettyRelayMain implements Callable<Integer> {
     @Option(names = "--io-threads", description = "event loops (default: ${DEFAULT-VALUE})")
     int ioThreads = 1;
 
+    @Option(names = "--transport", description = "auto, io_uring, epoll or nio, as Tollgate's proxy.transport (default: ${DEFAULT-VALUE})")
+    String transport = "auto";
+
     public static void main(String[] args) {
         int exit = new CommandLine(new NettyRelayMain()).execute(args);
         if (exit != 0) {
@@ -84,8 +79,9 @@ public final class NettyRelayMain implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         URI uri = URI.create(upstream);
         InetSocketAddress target = new InetSocketAddress(uri.getHost(), uri.getPort() < 0 ? 80 : uri.getPort());
-        EventLoopGroup loops = loops(ioThreads);
-        Channel server = listen(loops, host, port, target);
+        Transport io = Transport.named(transport);
+        EventLoopGroup loops = loops(io, ioThreads);
+        Channel server = listen(io, loops, host, port, target);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close().syncUninterruptibly();
@@ -93,25 +89,23 @@ public final class NettyRelayMain implements Callable<Integer> {
             stopped.countDown();
         }));
         System.out.println("netty-relay ready port=" + ((InetSocketAddress) server.localAddress()).getPort()
-                + " pid=" + ProcessHandle.current().pid() + " transport=" + (Epoll.isAvailable() ? "epoll" : "nio"));
+                + " pid=" + ProcessHandle.current().pid() + " transport=" + io.configName());
         stopped.await();
         return 0;
     }
 
-    /** Event loops of the transport {@link #listen} uses: epoll where it is available, else NIO. */
-    static EventLoopGroup loops(int threads) {
-        IoHandlerFactory io = Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("relay"), io);
+    /** Event loops of {@code transport}, for {@link #listen}. */
+    static EventLoopGroup loops(Transport transport, int threads) {
+        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("relay"), transport.ioHandlerFactory());
     }
 
     /** Listens on {@code host:port} (0: any) on {@code loops} (from {@link #loops}), relaying to {@code target}. */
-    static Channel listen(EventLoopGroup loops, String host, int port, InetSocketAddress target) throws InterruptedException {
-        boolean epoll = Epoll.isAvailable();
-        Upstreams upstreams = new Upstreams(target, epoll ? EpollSocketChannel.class : NioSocketChannel.class);
-        Class<? extends ServerSocketChannel> serverClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    static Channel listen(Transport transport, EventLoopGroup loops, String host, int port, InetSocketAddress target)
+            throws InterruptedException {
+        Upstreams upstreams = new Upstreams(target, transport.socketChannel());
         return new ServerBootstrap()
                 .group(loops)
-                .channel(serverClass)
+                .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {

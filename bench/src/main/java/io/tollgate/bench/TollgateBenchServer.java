@@ -1,6 +1,7 @@
 package io.tollgate.bench;
 
 import io.tollgate.proxy.ProxyConfig;
+import io.tollgate.proxy.Transport;
 import io.tollgate.proxy.ProxyServer;
 import io.tollgate.proxy.chat.ContentRules;
 import io.tollgate.proxy.limit.LimiterConfig;
@@ -93,6 +94,10 @@ public final class TollgateBenchServer implements Callable<Integer> {
     @Option(names = "--io-threads", description = "proxy event loops, 0 for one per core (default: ${DEFAULT-VALUE})")
     int ioThreads = 0;
 
+    @Option(names = "--transport", description = "the event loops' socket layer, as proxy.transport: auto, io_uring, "
+            + "epoll or nio (default: ${DEFAULT-VALUE})")
+    String transport = "auto";
+
     @Option(names = "--pool-size", description = "database connections, as database.pool_size (default: ${DEFAULT-VALUE})")
     int poolSize = 10;
 
@@ -144,7 +149,8 @@ public final class TollgateBenchServer implements Callable<Integer> {
         database.set(Database.open(new Database.Config(databaseUrl(adminUrl, name), null, null, poolSize)));
         database.get().migrate();
         String key = seed(database.get(), upstreamUrl);
-        ProxyConfig config = ProxyConfig.defaults().withHostPort(host, port).withIoThreads(ioThreads);
+        ProxyConfig config = ProxyConfig.defaults().withHostPort(host, port).withIoThreads(ioThreads)
+                .withTransport(Transport.named(transport));
         List<String> features = new java.util.ArrayList<>(List.of("key-check", "credit-leases", "settlement", "request-log",
                 "message-limits"));
         if (!noContentRules) {
@@ -165,9 +171,10 @@ public final class TollgateBenchServer implements Callable<Integer> {
         }
         proxy.set(ProxyServer.start(config, limits, database.get()));
 
-        System.out.printf("tollgate-bench-server ready port=%d key=%s model=%s database=%s pid=%d features=%s gc=%s%n",
+        System.out.printf("tollgate-bench-server ready port=%d key=%s model=%s database=%s pid=%d features=%s gc=%s"
+                        + " transport=%s%n",
                 proxy.get().port(), key, MODEL, name, ProcessHandle.current().pid(), String.join(",", features),
-                collector());
+                collector(), config.transport().configName());
         System.out.flush();
         // The harness reads this to let settlement catch up between measurements.
         while (!stopped.await(1, TimeUnit.SECONDS)) {

@@ -2,6 +2,7 @@ package io.tollgate.bench;
 
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
+import io.tollgate.proxy.Transport;
 import io.tollgate.proxy.mock.MockProvider;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -33,8 +34,8 @@ class NettyRelayTest {
     @BeforeEach
     void start() throws InterruptedException {
         mock = MockProvider.start("127.0.0.1", 0, MockProvider.Options.defaults());
-        loops = NettyRelayMain.loops(1);
-        relay = NettyRelayMain.listen(loops, "127.0.0.1", 0, mock.address());
+        loops = NettyRelayMain.loops(Transport.auto(), 1);
+        relay = NettyRelayMain.listen(Transport.auto(), loops, "127.0.0.1", 0, mock.address());
         client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
     }
 
@@ -100,7 +101,7 @@ class NettyRelayTest {
             closedPort = s.getLocalPort();
         }
         relay.close().syncUninterruptibly();
-        relay = NettyRelayMain.listen(loops, "127.0.0.1", 0, new InetSocketAddress("127.0.0.1", closedPort));
+        relay = NettyRelayMain.listen(Transport.auto(), loops, "127.0.0.1", 0, new InetSocketAddress("127.0.0.1", closedPort));
 
         assertThatThrownBy(() -> post(CHAT + "}")).isInstanceOf(IOException.class);
     }

@@ -12,6 +12,7 @@ import java.util.function.Consumer;
  * what differs with the {@code with…} methods.
  *
  * @param ioThreads               event loops; 0 means one per core
+ * @param transport               the socket layer of the event loops ({@link Transport})
  * @param maxBodyBytes            request body limit, Content-Length or chunked (SPEC: 512 KB)
  * @param maxHeaderBytes          request head limit, beyond it 431
  * @param requestHeadTimeout      a client that has not sent a whole head by then gets 408
@@ -42,6 +43,7 @@ public record ProxyConfig(
         String host,
         int port,
         int ioThreads,
+        Transport transport,
         int maxBodyBytes,
         int maxHeaderBytes,
         int maxInitialLineBytes,
@@ -68,8 +70,8 @@ public record ProxyConfig(
 
     public ProxyConfig {
         new ContentLimits(maxMessages, maxMessageChars, contentRules);   // refuses negative limits, null rules
-        if (billing == null || catalogStaleness == null) {
-            throw new IllegalArgumentException("billing and catalogStaleness must be set");
+        if (billing == null || catalogStaleness == null || transport == null) {
+            throw new IllegalArgumentException("billing, catalogStaleness and transport must be set");
         }
         if (maxUpstreamAttempts < 1 || replayBufferBytes < 0) {
             throw new IllegalArgumentException("maxUpstreamAttempts must be at least 1 and replayBufferBytes not negative");
@@ -78,7 +80,7 @@ public record ProxyConfig(
 
     public static ProxyConfig defaults() {
         return new ProxyConfig(
-                "0.0.0.0", 8080, 0,
+                "0.0.0.0", 8080, 0, Transport.auto(),
                 DEFAULT_MAX_BODY_BYTES, 16 * 1024, 8 * 1024,
                 Duration.ofSeconds(10),
                 Duration.ofSeconds(5),
@@ -108,6 +110,11 @@ public record ProxyConfig(
     /** The same with this many event loops; 0 means one per core. */
     public ProxyConfig withIoThreads(int ioThreads) {
         return with(b -> b.ioThreads = ioThreads);
+    }
+
+    /** The same on another socket layer. */
+    public ProxyConfig withTransport(Transport transport) {
+        return with(b -> b.transport = transport);
     }
 
     /** The same with these upstream timeouts. */
@@ -177,6 +184,7 @@ public record ProxyConfig(
         String host;
         int port;
         int ioThreads;
+        Transport transport;
         int maxBodyBytes;
         int maxHeaderBytes;
         int maxInitialLineBytes;
@@ -200,6 +208,7 @@ public record ProxyConfig(
             host = c.host;
             port = c.port;
             ioThreads = c.ioThreads;
+            transport = c.transport;
             maxBodyBytes = c.maxBodyBytes;
             maxHeaderBytes = c.maxHeaderBytes;
             maxInitialLineBytes = c.maxInitialLineBytes;
@@ -221,7 +230,7 @@ public record ProxyConfig(
         }
 
         ProxyConfig build() {
-            return new ProxyConfig(host, port, ioThreads, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
+            return new ProxyConfig(host, port, ioThreads, transport, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
                     requestHeadTimeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
                     clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages,
                     maxMessageChars, contentRules, catalogStaleness, billing, maxUpstreamAttempts, replayBufferBytes);

@@ -5,21 +5,10 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.ServerChannel;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.concurrent.EventExecutor;
@@ -89,12 +78,9 @@ public final class ProxyServer implements AutoCloseable {
 
     /** Binds the proxy, loads the catalog and starts listening for changes. */
     public static ProxyServer start(ProxyConfig config, LimiterConfig limits, MediaConfig mediaConfig, Database database) {
-        boolean epoll = Epoll.isAvailable();
-        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        Transport transport = config.transport();
         int threads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, io);
-        Class<? extends ServerChannel> serverClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-        Class<? extends Channel> clientClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, transport.ioHandlerFactory());
         MockProvider mock = null;
         Billing billing = null;
         CatalogSync sync = null;
@@ -108,12 +94,12 @@ public final class ProxyServer implements AutoCloseable {
 
             SslContext ssl = SslContextBuilder.forClient().build();
             resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
-                    .datagramChannelType(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
-                    .socketChannelType(epoll ? EpollSocketChannel.class : NioSocketChannel.class));
+                    .datagramChannelType(transport.datagramChannel())
+                    .socketChannelType(transport.socketChannel()));
             Map<EventLoop, UpstreamPool> pools = new HashMap<>();
             for (EventExecutor executor : group) {
                 EventLoop loop = (EventLoop) executor;
-                pools.put(loop, new UpstreamPool(loop, clientClass, ssl, resolver, config.upstreamConnectTimeout(),
+                pools.put(loop, new UpstreamPool(loop, transport.socketChannel(), ssl, resolver, config.upstreamConnectTimeout(),
                         config.poolIdleTimeout(), config.poolMaxIdlePerUpstream()));
             }
             Catalog catalog = new Catalog();
@@ -127,7 +113,7 @@ public final class ProxyServer implements AutoCloseable {
 
             Channel server = new ServerBootstrap()
                     .group(group)
-                    .channel(serverClass)
+                    .channel(transport.serverChannel())
                     .option(ChannelOption.SO_BACKLOG, 4096)
                     .childOption(ChannelOption.AUTO_READ, false)
                     .childOption(ChannelOption.TCP_NODELAY, true)
@@ -136,7 +122,7 @@ public final class ProxyServer implements AutoCloseable {
                     .bind(config.host(), config.port())
                     .syncUninterruptibly()
                     .channel();
-            log.info("proxy listening on {} ({})", server.localAddress(), epoll ? "epoll" : "nio");
+            log.info("proxy listening on {} ({})", server.localAddress(), transport.configName());
             return new ProxyServer(group, server, sync, billing, mock, catalog, limiters, resolver, tasks);
         } catch (SSLException | RuntimeException e) {
             if (tasks != null) {
@@ -203,8 +189,9 @@ public final class ProxyServer implements AutoCloseable {
         sync.close();
         mock.close();
         limiters.close();                            // its Redis connection may live on the group's loops
+        resolver.close();                            // its DNS channels do: on io_uring, a channel closed after
+                                                     // its loop would never get back the buffer of its pending read
         group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
         billing.close();
-        resolver.close();
     }
 }

@@ -16,9 +16,12 @@ import java.util.List;
  * @param proxyThreads event loops of Tollgate and nginx workers
  * @param clientThreads event loops of the generator
  * @param mockThreads event loops of the mock upstream
+ * @param transport  the socket layer of Tollgate's and the Netty relay's event loops, as
+ *                   {@code proxy.transport} ({@code TOLLGATE_BENCH_TRANSPORT}, default auto)
  */
 public record Launch(Path javaHome, Path jar, String clientCpus, String mockCpus, String proxyCpus, int proxyThreads,
-                     int clientThreads, int mockThreads, List<String> tollgateJvmOptions) {
+                     int clientThreads, int mockThreads, List<String> tollgateJvmOptions,
+                     String transport) {
 
     public boolean pinned() {
         return !proxyCpus.isEmpty();

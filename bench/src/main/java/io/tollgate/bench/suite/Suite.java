@@ -109,6 +109,8 @@ public final class Suite implements AutoCloseable {
         try {
             tollgate = TollgateProcess.start(launch, mock.baseUrl(), adminPg, dir);
             results.machine.put("Tollgate features", String.join(", ", tollgate.features()));
+            results.machine.put("Tollgate transport", tollgate.transport() + " (TOLLGATE_BENCH_TRANSPORT="
+                    + launch.transport() + ", the Netty relay's too)");
             results.machine.put("Tollgate garbage collector", tollgate.collector()
                     + (launch.tollgateJvmOptions().stream().anyMatch(o -> o.startsWith("-XX:+Use") && o.endsWith("GC"))
                             ? " (as the JVM options say)" : " (the JVM's own choice for the CPUs it sees)"));

@@ -113,7 +113,8 @@ public final class SuiteMain implements Callable<Integer> {
         String mock = mockCpus == null ? clientCpus : mockCpus;
         Launch launch = new Launch(javaHome, jar, clientCpus, mock, proxyCpus, Launch.cpuCount(proxyCpus),
                 Launch.cpuCount(clientCpus), Launch.cpuCount(mock),
-                tollgateJvmOptions.isBlank() ? List.of() : Arrays.asList(tollgateJvmOptions.trim().split("\\s+")));
+                tollgateJvmOptions.isBlank() ? List.of() : Arrays.asList(tollgateJvmOptions.trim().split("\\s+")),
+                System.getenv().getOrDefault("TOLLGATE_BENCH_TRANSPORT", "auto"));
 
         Results results = new Results();
         results.settings = settings;

@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
 final class TollgateProcess extends JvmProxyContender {
 
     private static final Pattern READY = Pattern.compile(
-            "ready port=(\\d+) key=(\\S+) model=(\\S+) database=(\\S+) pid=(\\d+)(?: features=(\\S+))?(?: gc=(\\S+))?");
+            "ready port=(\\d+) key=(\\S+) model=(\\S+) database=(\\S+) pid=(\\d+)(?: features=(\\S+))?(?: gc=(\\S+))?(?: transport=(\\S+))?");
     private static final Pattern PENDING = Pattern.compile("stats pending_outcomes=(\\d+)");
 
     private final String key;
@@ -26,9 +26,11 @@ final class TollgateProcess extends JvmProxyContender {
     private final List<String> jvmOptions;
     private final List<String> features;
     private final String collector;
+    private final String transport;
 
     private TollgateProcess(Child child, int port, String key, String database, AtomicLong pending,
-                            AtomicLong maxPending, List<String> jvmOptions, List<String> features, String collector) {
+                            AtomicLong maxPending, List<String> jvmOptions, List<String> features, String collector,
+                            String transport) {
         super(child, port);
         this.key = key;
         this.database = database;
@@ -37,6 +39,7 @@ final class TollgateProcess extends JvmProxyContender {
         this.jvmOptions = jvmOptions;
         this.features = features;
         this.collector = collector;
+        this.transport = transport;
     }
 
     static TollgateProcess start(Launch launch, String upstreamBaseUrl, String adminPg, Path dir) throws IOException {
@@ -45,7 +48,7 @@ final class TollgateProcess extends JvmProxyContender {
         AtomicLong maxPending = new AtomicLong();
         List<String> options = new ArrayList<>(launch.tollgateJvmOptions());
         List<String> args = new ArrayList<>(List.of("--upstream", upstreamBaseUrl, "--port", "0",
-                "--io-threads", Integer.toString(launch.proxyThreads())));
+                "--io-threads", Integer.toString(launch.proxyThreads()), "--transport", launch.transport()));
         if (adminPg != null) {
             args.addAll(List.of("--pg", adminPg));
         }
@@ -72,7 +75,7 @@ final class TollgateProcess extends JvmProxyContender {
             Matcher m = ready.get(120, TimeUnit.SECONDS);
             return new TollgateProcess(child, Integer.parseInt(m.group(1)), m.group(2), m.group(4), pending, maxPending,
                     options, m.group(6) == null ? List.of() : List.of(m.group(6).split(",")),
-                    m.group(7) == null ? "?" : m.group(7));
+                    m.group(7) == null ? "?" : m.group(7), m.group(8) == null ? "?" : m.group(8));
         } catch (Exception e) {
             child.stop(Duration.ofSeconds(20));
             throw new IllegalStateException("Tollgate did not start (log " + child.log() + "):\n" + child.tail(), e);
@@ -91,6 +94,11 @@ final class TollgateProcess extends JvmProxyContender {
     /** What the server turned on, as it printed it: key-check, settlement, journal, redis-rate-limit, … */
     List<String> features() {
         return features;
+    }
+
+    /** The socket layer of its event loops: io_uring, epoll or nio. */
+    String transport() {
+        return transport;
     }
 
     /** The garbage collector the JVM ran with (its own choice when the options name none). */

@@ -27,6 +27,9 @@ import io.lettuce.core.resource.Transports;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.resolver.dns.DnsAddressResolverGroup;
+import io.netty.resolver.dns.DnsNameResolverBuilder;
+import io.tollgate.proxy.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,6 +68,7 @@ final class RedisLink implements AutoCloseable {
     private final String url;
     private final Duration timeout;
     private final ClientResources resources;
+    private final DnsAddressResolverGroup resolver;
     private final AbstractRedisClient client;
     private final RedisHealth health;
     private final List<RedisURI> uris;
@@ -73,6 +77,8 @@ final class RedisLink implements AutoCloseable {
     private volatile boolean closed;
 
     private RedisLink(String url, Duration timeout, EventLoopGroup loops) {
+        Transport transport = loops != null && Transports.eventLoopGroupClass().isInstance(loops)
+                ? Transport.of(loops) : null;
         this.url = url;
         this.timeout = timeout;
         this.uris = parse(url);
@@ -87,14 +93,22 @@ final class RedisLink implements AutoCloseable {
                         channel.pipeline().addLast(new FlushConsolidationHandler(MAX_COMMANDS_PER_FLUSH, true));
                     }
                 });
-        if (loops != null && Transports.eventLoopGroupClass().isInstance(loops)) {
+        if (transport != null) {
             builder.eventLoopGroupProvider(new SharedEventLoops(loops));
+            // Lettuce's own resolver would open channels of its own choice of transport.
+            this.resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
+                    .datagramChannelType(transport.datagramChannel())
+                    .socketChannelType(transport.socketChannel()));
+            builder.addressResolverGroup(resolver);
+        } else {
+            this.resolver = null;
         }
         this.resources = builder.build();
         SocketOptions socket = SocketOptions.builder().connectTimeout(CONNECT_TIMEOUT).keepAlive(true).build();
         TimeoutOptions timeouts = TimeoutOptions.enabled(timeout);
         if (isCluster(url)) {
-            RedisClusterClient cluster = RedisClusterClient.create(resources, uris);
+            RedisClusterClient cluster = transport == null
+                    ? RedisClusterClient.create(resources, uris) : TransportClients.cluster(resources, uris, transport);
             cluster.setOptions(ClusterClientOptions.builder()
                     .timeoutOptions(timeouts)
                     .requestQueueSize(REQUEST_QUEUE_SIZE)
@@ -109,7 +123,8 @@ final class RedisLink implements AutoCloseable {
             this.client = cluster;
             resources.eventBus().get().subscribe(this::onTopologyChange);
         } else {
-            RedisClient single = RedisClient.create(resources);
+            RedisClient single = transport == null
+                    ? RedisClient.create(resources) : TransportClients.standalone(resources, transport);
             single.setOptions(ClientOptions.builder()
                     .timeoutOptions(timeouts)
                     .requestQueueSize(REQUEST_QUEUE_SIZE)
@@ -274,6 +289,9 @@ final class RedisLink implements AutoCloseable {
         }
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
         resources.shutdown(0, 2, TimeUnit.SECONDS);
+        if (resolver != null) {
+            resolver.close();
+        }
     }
 
     static boolean isCluster(String url) {

@@ -10,6 +10,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.tollgate.proxy.Transport;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -94,7 +95,7 @@ public final class MockProvider implements AutoCloseable {
     /** Starts on an event loop of its own (epoll when available); {@code port} 0 picks a free port. */
     public static MockProvider start(String host, int port, Options options) {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("tollgate-mock", true),
-                MockTransport.ioHandlerFactory());
+                Transport.auto().ioHandlerFactory());
         try {
             return bind(group, group, host, port, options);
         } catch (RuntimeException | Error e) {
@@ -119,7 +120,7 @@ public final class MockProvider implements AutoCloseable {
         ChannelGroup connections = new DefaultChannelGroup("tollgate-mock", GlobalEventExecutor.INSTANCE);
         Channel channel = new ServerBootstrap()
                 .group(group)
-                .channel(MockTransport.serverChannelType(group))
+                .channel(Transport.of(group).serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 4096)           // as the proxy's: a provider does not drop bursts of connects
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)

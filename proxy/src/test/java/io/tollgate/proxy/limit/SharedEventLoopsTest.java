@@ -2,11 +2,10 @@ package io.tollgate.proxy.limit;
 
 import io.netty.channel.EventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
+import io.tollgate.proxy.Transport;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -17,7 +16,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A limiter given the proxy's loops answers on the loop that asked: no thread hand-over per call;
- * and the calls made in one pass of a loop leave for Redis in one write.
+ * and the calls made in one pass of a loop leave for Redis in one write. On each transport the
+ * proxy can run: Lettuce picks epoll by itself, so on io_uring or NIO loops the Redis connection
+ * must still be a channel of theirs (a channel of another transport cannot register with them, and
+ * every call would fail).
  */
 class SharedEventLoopsTest {
 
@@ -25,10 +27,9 @@ class SharedEventLoopsTest {
     private RedisServer server;
     private Limiters limiters;
 
-    @BeforeEach
-    void start() {
-        assumeTrue(Epoll.isAvailable(), "the proxy shares its loops with Lettuce on epoll");
-        group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    private void start(Transport transport) {
+        assumeTrue(transport.available(), transport.configName() + " is not available here");
+        group = new MultiThreadIoEventLoopGroup(1, transport.ioHandlerFactory());
         server = RedisServer.start();
         limiters = Limiters.create(LimiterConfig.defaults().withRedisUrl(server.url())
                 .withFailurePolicy(FailurePolicy.CLOSED), group);
@@ -47,8 +48,10 @@ class SharedEventLoopsTest {
         }
     }
 
-    @Test
-    void aCallFromTheProxysLoopIsAnsweredOnThatLoop() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void aCallFromTheProxysLoopIsAnsweredOnThatLoop(Transport transport) throws Exception {
+        start(transport);
         EventLoop loop = group.next();
         CompletableFuture<Boolean> answeredOnLoop = new CompletableFuture<>();
         CompletableFuture<Decision> decision = new CompletableFuture<>();
@@ -65,8 +68,10 @@ class SharedEventLoopsTest {
         assertThat(answeredOnLoop.get()).isTrue();
     }
 
-    @Test
-    void theCallsOfOneLoopPassReachRedisInOneWrite() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void theCallsOfOneLoopPassReachRedisInOneWrite(Transport transport) throws Exception {
+        start(transport);
         EventLoop loop = group.next();
         RateLimiter limiter = limiters.rateLimiter();
         limiter.acquire(newId(), LimitClass.GENERAL, 30).toCompletableFuture().get(5, TimeUnit.SECONDS); // script loaded

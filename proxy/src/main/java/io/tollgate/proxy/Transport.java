@@ -1,0 +1,230 @@
+package io.tollgate.proxy;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.IoHandler;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.ServerSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringDatagramChannel;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
+
+import java.util.Locale;
+
+/**
+ * The socket layer the event loops run on, with the channel classes that can register with
+ * them. Every channel a loop serves (clients, upstreams, Redis, DNS) must be of its transport.
+ */
+public enum Transport {
+    /** Linux's io_uring: a loop pass submits its reads and writes together in one system call. */
+    IO_URING {
+        @Override
+        public boolean available() {
+            return IoUring.isAvailable();
+        }
+
+        @Override
+        public IoHandlerFactory ioHandlerFactory() {
+            return IoUringIoHandler.newFactory();
+        }
+
+        @Override
+        Class<? extends IoHandler> ioHandler() {
+            return IoUringIoHandler.class;
+        }
+
+        @Override
+        public Class<? extends ServerSocketChannel> serverChannel() {
+            return IoUringServerSocketChannel.class;
+        }
+
+        @Override
+        public Class<? extends SocketChannel> socketChannel() {
+            return IoUringSocketChannel.class;
+        }
+
+        @Override
+        public Class<? extends DatagramChannel> datagramChannel() {
+            return IoUringDatagramChannel.class;
+        }
+    },
+    /** Linux's epoll, edge-triggered: one system call per read and per write. */
+    EPOLL {
+        @Override
+        public boolean available() {
+            return Epoll.isAvailable();
+        }
+
+        @Override
+        public IoHandlerFactory ioHandlerFactory() {
+            return EpollIoHandler.newFactory();
+        }
+
+        @Override
+        Class<? extends IoHandler> ioHandler() {
+            return EpollIoHandler.class;
+        }
+
+        @Override
+        public Class<? extends ServerSocketChannel> serverChannel() {
+            return EpollServerSocketChannel.class;
+        }
+
+        @Override
+        public Class<? extends SocketChannel> socketChannel() {
+            return EpollSocketChannel.class;
+        }
+
+        @Override
+        public Class<? extends DatagramChannel> datagramChannel() {
+            return EpollDatagramChannel.class;
+        }
+    },
+    /** The JDK's selector: everywhere. */
+    NIO {
+        @Override
+        public boolean available() {
+            return true;
+        }
+
+        @Override
+        public IoHandlerFactory ioHandlerFactory() {
+            return NioIoHandler.newFactory();
+        }
+
+        @Override
+        Class<? extends IoHandler> ioHandler() {
+            return NioIoHandler.class;
+        }
+
+        @Override
+        public Class<? extends ServerSocketChannel> serverChannel() {
+            return NioServerSocketChannel.class;
+        }
+
+        @Override
+        public Class<? extends SocketChannel> socketChannel() {
+            return NioSocketChannel.class;
+        }
+
+        @Override
+        public Class<? extends DatagramChannel> datagramChannel() {
+            return NioDatagramChannel.class;
+        }
+    };
+
+    /** The configuration name that picks {@link #auto()}. */
+    public static final String AUTO = "auto";
+
+    /** Whether this kernel and platform can run it. */
+    public abstract boolean available();
+
+    public abstract IoHandlerFactory ioHandlerFactory();
+
+    abstract Class<? extends IoHandler> ioHandler();
+
+    public abstract Class<? extends ServerSocketChannel> serverChannel();
+
+    public abstract Class<? extends SocketChannel> socketChannel();
+
+    public abstract Class<? extends DatagramChannel> datagramChannel();
+
+    /** Its name in configuration: {@code io_uring}, {@code epoll}, {@code nio}. */
+    public String configName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * The best transport here: io_uring, else epoll (a kernel without io_uring, or a container
+     * whose seccomp profile refuses its system calls), else NIO.
+     */
+    public static Transport auto() {
+        for (Transport t : values()) {
+            if (t.available()) {
+                return t;
+            }
+        }
+        return NIO;
+    }
+
+    /**
+     * The transport whose event loops {@code group} runs, so that a channel registered with it
+     * is of the right kind.
+     *
+     * @throws IllegalArgumentException if {@code group} runs none of them
+     */
+    public static Transport of(EventLoopGroup group) {
+        if (group instanceof IoEventLoopGroup io) {
+            for (Transport t : values()) {
+                if (t.available() && io.isIoType(t.ioHandler())) {
+                    return t;
+                }
+            }
+        }
+        throw new IllegalArgumentException("not an event loop group of a known transport: " + group.getClass().getName());
+    }
+
+    /**
+     * The transport named {@code name} ({@code auto} or any {@link #configName()}).
+     *
+     * @throws IllegalArgumentException if the name is unknown or the transport cannot run here
+     */
+    public static Transport named(String name) {
+        if (!known(name)) {
+            throw new IllegalArgumentException("unknown transport '" + name + "' (auto, io_uring, epoll or nio)");
+        }
+        String key = key(name);
+        if (key.equals(AUTO)) {
+            return auto();
+        }
+        Transport t = valueOf(key.toUpperCase(Locale.ROOT));
+        if (!t.available()) {
+            throw new IllegalArgumentException("transport " + t.configName() + " is not available here: "
+                    + t.unavailabilityCause());
+        }
+        return t;
+    }
+
+    /** Whether {@code name} is {@code auto} or a transport's {@link #configName()}, whatever this machine has. */
+    public static boolean known(String name) {
+        if (name == null) {
+            return false;
+        }
+        String key = key(name);
+        if (key.equals(AUTO)) {
+            return true;
+        }
+        for (Transport t : values()) {
+            if (t.configName().equals(key)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String key(String name) {
+        return name.trim().toLowerCase(Locale.ROOT);
+    }
+
+    private String unavailabilityCause() {
+        Throwable cause = switch (this) {
+            case IO_URING -> IoUring.unavailabilityCause();
+            case EPOLL -> Epoll.unavailabilityCause();
+            case NIO -> null;
+        };
+        return cause == null ? "unknown" : cause.toString();
+    }
+}
