@@ -20,7 +20,7 @@
 # --enable-native-access=ALL-UNNAMED -XX:ThreadPriorityPolicy=1). TOLLGATE_BENCH_SERVER_ARGS: extra
 # TollgateBenchServer options, to measure with a piece off (e.g. --no-journal); the report lists them.
 # TOLLGATE_BENCH_TRANSPORT: the event loops' socket layer of Tollgate and the Netty relay, as
-# proxy.transport (auto, the default: io_uring where the kernel allows it; epoll; nio).
+# proxy.transport (auto, the default: epoll; io_uring; nio).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -292,7 +292,7 @@ public record TollgateConfig(
      * @param maxAttempts     upstreams one request may try when the ones before failed without
      *                        answering ({@code proxy.max_attempts}, default 3; 1 turns failover off)
      * @param transport       the event loops' socket layer ({@code proxy.transport}): {@code auto}
-     *                        (the default: io_uring where the kernel allows it, else epoll, else
+     *                        (the default: epoll where the kernel has it, else
      *                        NIO), {@code io_uring}, {@code epoll} or {@code nio}
      */
     public record ProxySettings(

@@ -148,16 +148,13 @@ public enum Transport {
     }
 
     /**
-     * The best transport here: io_uring, else epoll (a kernel without io_uring, or a container
-     * whose seccomp profile refuses its system calls), else NIO.
+     * The default here: epoll, else NIO. io_uring is chosen by name only: it used less CPU a
+     * request in the bench, but Netty 4.2.18's io_uring channels were caught (twice in the test
+     * suite, by the paranoid leak detector) leaving the receive buffer of a pending read
+     * unreleased when a connection or its loop closed, and that is not understood yet.
      */
     public static Transport auto() {
-        for (Transport t : values()) {
-            if (t.available()) {
-                return t;
-            }
-        }
-        return NIO;
+        return EPOLL.available() ? EPOLL : NIO;
     }
 
     /**
