@@ -23,6 +23,8 @@ import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 
 import java.util.Locale;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * The socket layer the event loops run on, with the channel classes that can register with
@@ -30,117 +32,56 @@ import java.util.Locale;
  */
 public enum Transport {
     /** Linux's io_uring: a loop pass submits its reads and writes together in one system call. */
-    IO_URING {
-        @Override
-        public boolean available() {
-            return IoUring.isAvailable();
-        }
-
-        @Override
-        public IoHandlerFactory ioHandlerFactory() {
-            return IoUringIoHandler.newFactory();
-        }
-
-        @Override
-        Class<? extends IoHandler> ioHandler() {
-            return IoUringIoHandler.class;
-        }
-
-        @Override
-        public Class<? extends ServerSocketChannel> serverChannel() {
-            return IoUringServerSocketChannel.class;
-        }
-
-        @Override
-        public Class<? extends SocketChannel> socketChannel() {
-            return IoUringSocketChannel.class;
-        }
-
-        @Override
-        public Class<? extends DatagramChannel> datagramChannel() {
-            return IoUringDatagramChannel.class;
-        }
-    },
+    IO_URING(IoUring::isAvailable, IoUringIoHandler::newFactory, IoUringIoHandler.class,
+            IoUringServerSocketChannel.class, IoUringSocketChannel.class, IoUringDatagramChannel.class),
     /** Linux's epoll, edge-triggered: one system call per read and per write. */
-    EPOLL {
-        @Override
-        public boolean available() {
-            return Epoll.isAvailable();
-        }
-
-        @Override
-        public IoHandlerFactory ioHandlerFactory() {
-            return EpollIoHandler.newFactory();
-        }
-
-        @Override
-        Class<? extends IoHandler> ioHandler() {
-            return EpollIoHandler.class;
-        }
-
-        @Override
-        public Class<? extends ServerSocketChannel> serverChannel() {
-            return EpollServerSocketChannel.class;
-        }
-
-        @Override
-        public Class<? extends SocketChannel> socketChannel() {
-            return EpollSocketChannel.class;
-        }
-
-        @Override
-        public Class<? extends DatagramChannel> datagramChannel() {
-            return EpollDatagramChannel.class;
-        }
-    },
+    EPOLL(Epoll::isAvailable, EpollIoHandler::newFactory, EpollIoHandler.class,
+            EpollServerSocketChannel.class, EpollSocketChannel.class, EpollDatagramChannel.class),
     /** The JDK's selector: everywhere. */
-    NIO {
-        @Override
-        public boolean available() {
-            return true;
-        }
+    NIO(() -> true, NioIoHandler::newFactory, NioIoHandler.class,
+            NioServerSocketChannel.class, NioSocketChannel.class, NioDatagramChannel.class);
 
-        @Override
-        public IoHandlerFactory ioHandlerFactory() {
-            return NioIoHandler.newFactory();
-        }
+    private final BooleanSupplier available;
+    private final Supplier<IoHandlerFactory> ioHandlerFactory;
+    private final Class<? extends IoHandler> ioHandler;
+    private final Class<? extends ServerSocketChannel> serverChannel;
+    private final Class<? extends SocketChannel> socketChannel;
+    private final Class<? extends DatagramChannel> datagramChannel;
 
-        @Override
-        Class<? extends IoHandler> ioHandler() {
-            return NioIoHandler.class;
-        }
-
-        @Override
-        public Class<? extends ServerSocketChannel> serverChannel() {
-            return NioServerSocketChannel.class;
-        }
-
-        @Override
-        public Class<? extends SocketChannel> socketChannel() {
-            return NioSocketChannel.class;
-        }
-
-        @Override
-        public Class<? extends DatagramChannel> datagramChannel() {
-            return NioDatagramChannel.class;
-        }
-    };
+    Transport(BooleanSupplier available, Supplier<IoHandlerFactory> ioHandlerFactory, Class<? extends IoHandler> ioHandler,
+              Class<? extends ServerSocketChannel> serverChannel, Class<? extends SocketChannel> socketChannel,
+              Class<? extends DatagramChannel> datagramChannel) {
+        this.available = available;
+        this.ioHandlerFactory = ioHandlerFactory;
+        this.ioHandler = ioHandler;
+        this.serverChannel = serverChannel;
+        this.socketChannel = socketChannel;
+        this.datagramChannel = datagramChannel;
+    }
 
     /** The configuration name that picks {@link #auto()}. */
     public static final String AUTO = "auto";
 
     /** Whether this kernel and platform can run it. */
-    public abstract boolean available();
+    public boolean available() {
+        return available.getAsBoolean();
+    }
 
-    public abstract IoHandlerFactory ioHandlerFactory();
+    public IoHandlerFactory ioHandlerFactory() {
+        return ioHandlerFactory.get();
+    }
 
-    abstract Class<? extends IoHandler> ioHandler();
+    public Class<? extends ServerSocketChannel> serverChannel() {
+        return serverChannel;
+    }
 
-    public abstract Class<? extends ServerSocketChannel> serverChannel();
+    public Class<? extends SocketChannel> socketChannel() {
+        return socketChannel;
+    }
 
-    public abstract Class<? extends SocketChannel> socketChannel();
-
-    public abstract Class<? extends DatagramChannel> datagramChannel();
+    public Class<? extends DatagramChannel> datagramChannel() {
+        return datagramChannel;
+    }
 
     /** Its name in configuration: {@code io_uring}, {@code epoll}, {@code nio}. */
     public String configName() {
@@ -166,7 +107,7 @@ public enum Transport {
     public static Transport of(EventLoopGroup group) {
         if (group instanceof IoEventLoopGroup io) {
             for (Transport t : values()) {
-                if (t.available() && io.isIoType(t.ioHandler())) {
+                if (t.available() && io.isIoType(t.ioHandler)) {
                     return t;
                 }
             }
