@@ -363,7 +363,7 @@ public final class ConfigLoader {
                 return fallback;
             }
             if (!Transport.known(v)) {
-                throw new ConfigException(source + ": '" + key(name) + "' must be auto, io_uring, epoll or nio but was '"
+                throw new ConfigException(source + ": '" + key(name) + "' must be " + Transport.CHOICES + " but was '"
                         + v + "'");
             }
             return v;

@@ -322,7 +322,7 @@ public record TollgateConfig(
             Objects.requireNonNull(contentRules, "proxy content_rules");
             requirePositive(maxAttempts, "proxy max_attempts");
             if (!Transport.known(transport)) {
-                throw new IllegalArgumentException("proxy transport must be auto, io_uring, epoll or nio, not " + transport);
+                throw new IllegalArgumentException("proxy transport must be " + Transport.CHOICES + ", not " + transport);
             }
         }
 

@@ -65,7 +65,7 @@ public final class NettyRelayMain implements Callable<Integer> {
     @Option(names = "--io-threads", description = "event loops (default: ${DEFAULT-VALUE})")
     int ioThreads = 1;
 
-    @Option(names = "--transport", description = "auto, io_uring, epoll or nio, as Tollgate's proxy.transport (default: ${DEFAULT-VALUE})")
+    @Option(names = "--transport", description = Transport.CHOICES + ", as Tollgate's proxy.transport (default: ${DEFAULT-VALUE})")
     String transport = "auto";
 
     public static void main(String[] args) {

@@ -94,8 +94,8 @@ public final class TollgateBenchServer implements Callable<Integer> {
     @Option(names = "--io-threads", description = "proxy event loops, 0 for one per core (default: ${DEFAULT-VALUE})")
     int ioThreads = 0;
 
-    @Option(names = "--transport", description = "the event loops' socket layer, as proxy.transport: auto, io_uring, "
-            + "epoll or nio (default: ${DEFAULT-VALUE})")
+    @Option(names = "--transport", description = "the event loops' socket layer, as proxy.transport: " + Transport.CHOICES
+            + " (default: ${DEFAULT-VALUE})")
     String transport = "auto";
 
     @Option(names = "--pool-size", description = "database connections, as database.pool_size (default: ${DEFAULT-VALUE})")

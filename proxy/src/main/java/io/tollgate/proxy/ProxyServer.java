@@ -10,7 +10,6 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
-import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.concurrent.EventExecutor;
 import io.tollgate.proxy.billing.Billing;
 import io.tollgate.proxy.catalog.Catalog;
@@ -93,9 +92,7 @@ public final class ProxyServer implements AutoCloseable {
             InetSocketAddress mockAddress = mock.address();
 
             SslContext ssl = SslContextBuilder.forClient().build();
-            resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
-                    .datagramChannelType(transport.datagramChannel())
-                    .socketChannelType(transport.socketChannel()));
+            resolver = transport.newDnsResolverGroup();
             Map<EventLoop, UpstreamPool> pools = new HashMap<>();
             for (EventExecutor executor : group) {
                 EventLoop loop = (EventLoop) executor;

@@ -21,6 +21,8 @@ import io.netty.channel.uring.IoUringDatagramChannel;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
+import io.netty.resolver.dns.DnsAddressResolverGroup;
+import io.netty.resolver.dns.DnsNameResolverBuilder;
 
 import java.util.Locale;
 import java.util.function.BooleanSupplier;
@@ -62,6 +64,9 @@ public enum Transport {
     /** The configuration name that picks {@link #auto()}. */
     public static final String AUTO = "auto";
 
+    /** The names {@link #named} takes, for messages. */
+    public static final String CHOICES = "auto, io_uring, epoll or nio";
+
     /** Whether this kernel and platform can run it. */
     public boolean available() {
         return available.getAsBoolean();
@@ -81,6 +86,13 @@ public enum Transport {
 
     public Class<? extends DatagramChannel> datagramChannel() {
         return datagramChannel;
+    }
+
+    /** A DNS resolver for bootstraps on this transport's loops: its channels register with them. */
+    public DnsAddressResolverGroup newDnsResolverGroup() {
+        return new DnsAddressResolverGroup(new DnsNameResolverBuilder()
+                .datagramChannelType(datagramChannel)
+                .socketChannelType(socketChannel));
     }
 
     /** Its name in configuration: {@code io_uring}, {@code epoll}, {@code nio}. */
@@ -107,7 +119,7 @@ public enum Transport {
     public static Transport of(EventLoopGroup group) {
         if (group instanceof IoEventLoopGroup io) {
             for (Transport t : values()) {
-                if (t.available() && io.isIoType(t.ioHandler)) {
+                if (io.isIoType(t.ioHandler)) {
                     return t;
                 }
             }
@@ -122,7 +134,7 @@ public enum Transport {
      */
     public static Transport named(String name) {
         if (!known(name)) {
-            throw new IllegalArgumentException("unknown transport '" + name + "' (auto, io_uring, epoll or nio)");
+            throw new IllegalArgumentException("unknown transport '" + name + "' (" + CHOICES + ")");
         }
         String key = key(name);
         if (key.equals(AUTO)) {

@@ -28,7 +28,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
-import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.tollgate.proxy.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -96,9 +95,7 @@ final class RedisLink implements AutoCloseable {
         if (transport != null) {
             builder.eventLoopGroupProvider(new SharedEventLoops(loops));
             // Lettuce's own resolver would open channels of its own choice of transport.
-            this.resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
-                    .datagramChannelType(transport.datagramChannel())
-                    .socketChannelType(transport.socketChannel()));
+            this.resolver = transport.newDnsResolverGroup();
             builder.addressResolverGroup(resolver);
         } else {
             this.resolver = null;
