@@ -103,12 +103,13 @@ public final class ConfigLoader {
                 db.integer("pool_size", DatabaseSettings.DEFAULT_POOL_SIZE));
 
         Section redisSection = top.section("redis");
-        redisSection.allow("url", "timeout_ms", "failure_policy");
+        redisSection.allow("url", "timeout_ms", "failure_policy", "lease_ms");
         RedisSettings redis = RedisSettings.parse(env(env, REDIS_URL, redisSection.string("url", null)))
                 .withTimeout(envMillis(env, REDIS_TIMEOUT_MS,
                         redisSection.positiveMillis("timeout_ms", RedisSettings.DEFAULT_TIMEOUT)))
                 .withFailurePolicy(envPolicy(env, REDIS_FAILURE_POLICY,
-                        redisSection.failurePolicy("failure_policy", RedisSettings.DEFAULT_FAILURE_POLICY)));
+                        redisSection.failurePolicy("failure_policy", RedisSettings.DEFAULT_FAILURE_POLICY)))
+                .withLeaseWindow(redisSection.millis("lease_ms", RedisSettings.DEFAULT_LEASE_WINDOW));
 
         LimitSettings limits = limits(top.section("limits"));
 

@@ -75,7 +75,8 @@ public record TollgateConfig(
 
     private static LimiterConfig limiterConfig(RedisSettings redis, LimitSettings limits) {
         try {
-            return new LimiterConfig(redis.url(), redis.timeout(), redis.failurePolicy(), limits.tiers());
+            return new LimiterConfig(redis.url(), redis.timeout(), redis.failurePolicy(), limits.tiers(),
+                    redis.leaseWindow());
         } catch (IllegalArgumentException e) {
             throw new ConfigException("rate limits: " + e.getMessage(), e);
         }
@@ -123,13 +124,16 @@ public record TollgateConfig(
      * @param timeout       the hard deadline of one Redis call ({@code redis.timeout_ms}, default 50 ms)
      * @param failurePolicy while Redis does not answer: {@code open} falls back to this instance's own
      *                      limiter, {@code closed} answers 503 ({@code redis.failure_policy}, default open)
+     * @param leaseWindow   how far ahead a fast key's requests are taken from Redis in one call
+     *                      ({@code redis.lease_ms}, default 50 ms, 0 to 1000; 0: a call per request)
      */
     public record RedisSettings(String url, boolean cluster, List<HostPort> nodes, Duration timeout,
-                                FailurePolicy failurePolicy) {
+                                FailurePolicy failurePolicy, Duration leaseWindow) {
 
         public static final int DEFAULT_PORT = 6379;
         public static final Duration DEFAULT_TIMEOUT = LimiterConfig.DEFAULT_TIMEOUT;
         public static final FailurePolicy DEFAULT_FAILURE_POLICY = FailurePolicy.OPEN;
+        public static final Duration DEFAULT_LEASE_WINDOW = LimiterConfig.DEFAULT_LEASE_WINDOW;
         public static final RedisSettings IN_PROCESS = new RedisSettings(null, false, List.of());
 
         public RedisSettings {
@@ -139,11 +143,16 @@ public record TollgateConfig(
             }
             requirePositive(timeout, "redis timeout_ms");
             Objects.requireNonNull(failurePolicy, "redis failure_policy");
+            Objects.requireNonNull(leaseWindow, "redis lease_ms");
+            if (leaseWindow.isNegative() || leaseWindow.compareTo(LimiterConfig.MAX_LEASE_WINDOW) > 0) {
+                throw new ConfigException("redis lease_ms must be between 0 and "
+                        + LimiterConfig.MAX_LEASE_WINDOW.toMillis() + " but was " + leaseWindow.toMillis());
+            }
         }
 
-        /** With the default timeout and failure policy. */
+        /** With the default timeout, failure policy and lease window. */
         public RedisSettings(String url, boolean cluster, List<HostPort> nodes) {
-            this(url, cluster, nodes, DEFAULT_TIMEOUT, DEFAULT_FAILURE_POLICY);
+            this(url, cluster, nodes, DEFAULT_TIMEOUT, DEFAULT_FAILURE_POLICY, DEFAULT_LEASE_WINDOW);
         }
 
         /** False means the in-process limiter (single node only). */
@@ -152,11 +161,15 @@ public record TollgateConfig(
         }
 
         public RedisSettings withTimeout(Duration t) {
-            return new RedisSettings(url, cluster, nodes, t, failurePolicy);
+            return new RedisSettings(url, cluster, nodes, t, failurePolicy, leaseWindow);
         }
 
         public RedisSettings withFailurePolicy(FailurePolicy p) {
-            return new RedisSettings(url, cluster, nodes, timeout, p);
+            return new RedisSettings(url, cluster, nodes, timeout, p, leaseWindow);
+        }
+
+        public RedisSettings withLeaseWindow(Duration w) {
+            return new RedisSettings(url, cluster, nodes, timeout, failurePolicy, w);
         }
 
         /** The URL with any user and password replaced by {@code ***}, fit for a log line. */

@@ -235,6 +235,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theLeaseWindowIsReadInMillisAndZeroTurnsLeasesOff() {
+        assertThat(ConfigLoader.load("redis: {url: \"redis://cache\"}", "t.yaml", NO_ENV).limiterConfig().leaseWindow())
+                .isEqualTo(Duration.ofMillis(50));
+        assertThat(ConfigLoader.load("redis: {url: \"redis://cache\", lease_ms: 200}", "t.yaml", NO_ENV)
+                .limiterConfig().leaseWindow()).isEqualTo(Duration.ofMillis(200));
+        assertThat(ConfigLoader.load("redis: {lease_ms: 0}", "t.yaml", NO_ENV).limiterConfig().leaseWindow())
+                .isZero();
+        assertThatThrownBy(() -> ConfigLoader.load("redis: {lease_ms: 5000}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("lease_ms must be between 0 and 1000 but was 5000");
+        assertThatThrownBy(() -> ConfigLoader.load("redis: {lease_ms: -1}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("lease_ms");
+    }
+
+    @Test
     void aFailurePolicyOtherThanOpenOrClosedIsRefusedByName() {
         assertThatThrownBy(() -> ConfigLoader.load("redis: {failure_policy: ignore}", "t.yaml", NO_ENV))
                 .isInstanceOf(ConfigException.class)

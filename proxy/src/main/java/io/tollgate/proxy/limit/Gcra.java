@@ -22,8 +22,10 @@ final class Gcra {
      * @param resetMs      ms until one request passes again (0 when one passes now)
      * @param retryAfterMs ms until this request would pass; 0 when allowed, -1 when it never fits
      * @param newTat       the TAT to store when allowed (the state is unchanged when refused)
+     * @param granted      requests taken from the budget: 0 when refused, else between the cost and
+     *                     the number wanted (a lease takes more than its request's cost)
      */
-    record Result(boolean allowed, long remaining, long resetMs, long retryAfterMs, long newTat) {
+    record Result(boolean allowed, long remaining, long resetMs, long retryAfterMs, long newTat, int granted) {
 
         Decision toDecision(int limit) {
             return Decision.fromGcra(allowed, limit, remaining, resetMs, retryAfterMs);
@@ -40,17 +42,27 @@ final class Gcra {
      * @param nowMicros the clock
      */
     static Result evaluate(Long storedTat, long nowMicros, int limitPerMinute, int cost) {
+        return evaluate(storedTat, nowMicros, limitPerMinute, cost, cost);
+    }
+
+    /**
+     * Takes at least {@code cost} and at most {@code want} requests: as many as fit now, or none
+     * when fewer than {@code cost} fit. With {@code want == cost} this is the plain GCRA.
+     */
+    static Result evaluate(Long storedTat, long nowMicros, int limitPerMinute, int cost, int want) {
         long interval = intervalMicros(limitPerMinute);
         long tolerance = interval * limitPerMinute;
-        long increment = interval * cost;
         long tat = storedTat == null ? nowMicros : Math.max(storedTat, nowMicros);
-        long newTat = tat + increment;
-        long diff = nowMicros - (newTat - tolerance);
-        boolean allowed = diff >= 0;
+        long fits = Math.floorDiv(nowMicros - tat + tolerance, interval);
+        boolean allowed = fits >= cost;
+        int granted = allowed ? (int) Math.min(want, fits) : 0;
+        long newTat = tat + interval * granted;
         long state = allowed ? newTat : tat;
-        long retry = allowed ? 0 : increment > tolerance ? -1 : Math.ceilDiv(-diff, 1000L);
+        long increment = interval * cost;
+        long retry = allowed ? 0 : increment > tolerance ? -1
+                : Math.ceilDiv(tat + increment - tolerance - nowMicros, 1000L);
         long remaining = Math.max(0, Math.floorDiv(tolerance - (state - nowMicros), interval));
         long reset = Math.max(0, state + interval - tolerance - nowMicros);
-        return new Result(allowed, remaining, Math.ceilDiv(reset, 1000L), retry, newTat);
+        return new Result(allowed, remaining, Math.ceilDiv(reset, 1000L), retry, newTat, granted);
     }
 }

@@ -17,11 +17,16 @@ import java.util.Map;
  * @param tiers         requests per minute per tier and class. Merged over the defaults: pro and max
  *                      keep SPEC's numbers unless given, and a class a tier leaves out takes the
  *                      default tier's (for a new tier) or its own default (for pro and max)
+ * @param leaseWindow   with Redis: how far ahead a fast key's requests are taken in one call
+ *                      ({@link LeasedRateLimiter}; default 50 ms, at most 1 s); zero: one Redis
+ *                      call for every request
  */
 public record LimiterConfig(String redisUrl, Duration timeout, FailurePolicy failurePolicy,
-                            Map<String, Map<LimitClass, Integer>> tiers) {
+                            Map<String, Map<LimitClass, Integer>> tiers, Duration leaseWindow) {
 
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMillis(50);
+    public static final Duration DEFAULT_LEASE_WINDOW = Duration.ofMillis(50);
+    public static final Duration MAX_LEASE_WINDOW = Duration.ofSeconds(1);
     /** The tier whose limits apply to a tier name the config does not know. */
     public static final String DEFAULT_TIER = "pro";
     public static final Map<String, Map<LimitClass, Integer>> DEFAULT_TIERS = Map.of(
@@ -41,6 +46,16 @@ public record LimiterConfig(String redisUrl, Duration timeout, FailurePolicy fai
         }
         failurePolicy = failurePolicy == null ? FailurePolicy.OPEN : failurePolicy;
         tiers = merge(tiers);
+        leaseWindow = leaseWindow == null ? DEFAULT_LEASE_WINDOW : leaseWindow;
+        if (leaseWindow.isNegative() || leaseWindow.compareTo(MAX_LEASE_WINDOW) > 0) {
+            throw new IllegalArgumentException("lease window must be between 0 and 1 s: " + leaseWindow);
+        }
+    }
+
+    /** With the default lease window. */
+    public LimiterConfig(String redisUrl, Duration timeout, FailurePolicy failurePolicy,
+                         Map<String, Map<LimitClass, Integer>> tiers) {
+        this(redisUrl, timeout, failurePolicy, tiers, DEFAULT_LEASE_WINDOW);
     }
 
     /** In-process limits, default timeout, fail-open, default tiers. */
@@ -49,15 +64,19 @@ public record LimiterConfig(String redisUrl, Duration timeout, FailurePolicy fai
     }
 
     public LimiterConfig withRedisUrl(String url) {
-        return new LimiterConfig(url, timeout, failurePolicy, tiers);
+        return new LimiterConfig(url, timeout, failurePolicy, tiers, leaseWindow);
     }
 
     public LimiterConfig withTimeout(Duration t) {
-        return new LimiterConfig(redisUrl, t, failurePolicy, tiers);
+        return new LimiterConfig(redisUrl, t, failurePolicy, tiers, leaseWindow);
     }
 
     public LimiterConfig withFailurePolicy(FailurePolicy p) {
-        return new LimiterConfig(redisUrl, timeout, p, tiers);
+        return new LimiterConfig(redisUrl, timeout, p, tiers, leaseWindow);
+    }
+
+    public LimiterConfig withLeaseWindow(Duration w) {
+        return new LimiterConfig(redisUrl, timeout, failurePolicy, tiers, w);
     }
 
     /** The key's own override if it has one for this class, else its account tier's limit. */

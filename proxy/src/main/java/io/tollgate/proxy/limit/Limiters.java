@@ -38,8 +38,9 @@ public final class Limiters implements AutoCloseable {
             return new Limiters(config, new InProcessRateLimiter(), new InProcessConcurrencySlots(), null);
         }
         RedisLink link = RedisLink.open(config.redisUrl(), config.timeout(), loops);
+        RedisRateLimiter perRequest = new RedisRateLimiter(link, config.failurePolicy());
         return new Limiters(config,
-                new RedisRateLimiter(link, config.failurePolicy()),
+                config.leaseWindow().isZero() ? perRequest : new LeasedRateLimiter(perRequest, config.leaseWindow()),
                 new RedisConcurrencySlots(link, config.failurePolicy()),
                 link);
     }

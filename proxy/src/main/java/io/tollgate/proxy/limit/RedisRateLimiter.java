@@ -39,22 +39,42 @@ public final class RedisRateLimiter implements RateLimiter {
         if (limitPerMinute < 1) {
             return CompletableFuture.completedFuture(Decision.blocked(limitPerMinute));
         }
+        return take(keyId, cls, limitPerMinute, cost, cost).thenApply(Grant::decision);
+    }
+
+    /**
+     * One answer of the shared budget and how much of it this call took.
+     *
+     * @param decision for the request that asked
+     * @param granted  requests taken from Redis, {@code cost} included: 0 when refused and when
+     *                 the failure policy answered instead of Redis
+     */
+    record Grant(Decision decision, int granted) {
+    }
+
+    /**
+     * Takes {@code cost} requests for the caller and, when they fit, up to {@code want - cost}
+     * more for a {@link LeasedRateLimiter}'s pool: as many as fit now.
+     */
+    CompletionStage<Grant> take(String keyId, LimitClass cls, int limitPerMinute, int cost, int want) {
         String[] args = testClockMillis == null
-                ? new String[] {Integer.toString(limitPerMinute), Integer.toString(cost)}
-                : new String[] {Integer.toString(limitPerMinute), Integer.toString(cost), Long.toString(testClockMillis.getAsLong())};
+                ? new String[] {Integer.toString(limitPerMinute), Integer.toString(cost), Integer.toString(want)}
+                : new String[] {Integer.toString(limitPerMinute), Integer.toString(cost), Integer.toString(want),
+                        Long.toString(testClockMillis.getAsLong())};
         return link.<List<Object>>script(RedisScripts.GCRA, ScriptOutputType.MULTI, RedisScripts.rateKey(keyId, cls), args)
                 .handle((reply, err) -> {
                     if (err == null) {
                         try {
-                            return Decision.fromGcra(asLong(reply, 0) == 1, limitPerMinute,
+                            Decision d = Decision.fromGcra(asLong(reply, 0) == 1, limitPerMinute,
                                     asLong(reply, 1), asLong(reply, 2), asLong(reply, 3));
+                            return new Grant(d, (int) asLong(reply, 4));
                         } catch (RuntimeException malformed) {
                             // falls through to the policy, like any other failure
                         }
                     }
-                    return policy == FailurePolicy.OPEN
+                    return new Grant(policy == FailurePolicy.OPEN
                             ? fallback.decide(keyId, cls, limitPerMinute, cost)
-                            : Decision.unavailable(limitPerMinute);
+                            : Decision.unavailable(limitPerMinute), 0);
                 });
     }
 

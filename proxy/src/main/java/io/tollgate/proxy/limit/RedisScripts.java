@@ -23,44 +23,47 @@ final class RedisScripts {
 
     /**
      * GCRA like redis-cell ({@link Gcra} is the Java twin). KEYS[1] holds the TAT in µs.
-     * ARGV: limit per minute, cost, [now in ms, tests only].
-     * Returns {allowed 0/1, remaining, reset_ms (until one request passes), retry_after_ms (-1: never fits)}.
+     * ARGV: limit per minute, cost, want (the most to take: a lease takes more than its
+     * request's cost; want = cost is the plain GCRA), [now in ms, tests only].
+     * Returns {allowed 0/1, remaining, reset_ms (until one request passes), retry_after_ms
+     * (-1: never fits), granted (0 when refused, else between cost and want)}.
      */
     static final RedisScript GCRA = RedisScript.of("gcra", """
             local limit = tonumber(ARGV[1])
             local cost = tonumber(ARGV[2])
+            local want = tonumber(ARGV[3])
             local now
-            if ARGV[3] then
-              now = tonumber(ARGV[3]) * 1000
+            if ARGV[4] then
+              now = tonumber(ARGV[4]) * 1000
             else
               local t = redis.call('TIME')
               now = tonumber(t[1]) * 1000000 + tonumber(t[2])
             end
             local interval = math.ceil(60000000 / limit)
             local tolerance = interval * limit
-            local increment = interval * cost
             local tat = tonumber(redis.call('GET', KEYS[1]) or now)
             if tat < now then tat = now end
-            local new_tat = tat + increment
-            local diff = now - (new_tat - tolerance)
-            local allowed = 0
+            local fits = math.floor((now - tat + tolerance) / interval)
+            local granted = 0
             local retry = 0
             local state = tat
-            if diff >= 0 then
-              allowed = 1
-              state = new_tat
-              redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX',
-                string.format('%.0f', math.max(1, math.ceil((new_tat - now) / 1000))))
-            elseif increment > tolerance then
+            if fits >= cost then
+              granted = math.min(want, fits)
+              state = tat + interval * granted
+              redis.call('SET', KEYS[1], string.format('%.0f', state), 'PX',
+                string.format('%.0f', math.max(1, math.ceil((state - now) / 1000))))
+            elseif interval * cost > tolerance then
               retry = -1
             else
-              retry = math.ceil(-diff / 1000)
+              retry = math.ceil((tat + interval * cost - tolerance - now) / 1000)
             end
             local remaining = math.floor((tolerance - (state - now)) / interval)
             if remaining < 0 then remaining = 0 end
             local reset = state + interval - tolerance - now
             if reset < 0 then reset = 0 end
-            return {allowed, remaining, math.ceil(reset / 1000), retry}
+            local allowed = 0
+            if granted > 0 then allowed = 1 end
+            return {allowed, remaining, math.ceil(reset / 1000), retry, granted}
             """);
 
     /**

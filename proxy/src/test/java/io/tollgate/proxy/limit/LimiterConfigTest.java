@@ -78,4 +78,21 @@ class LimiterConfigTest {
             assertThat(limiters.rateLimiter().acquire("k", LimitClass.GENERAL, 30).toCompletableFuture().join().remaining()).isEqualTo(29);
         }
     }
+
+    @Test
+    void aRedisUrlLeasesUnlessTheWindowIsZero() {
+        try (RedisServer redis = RedisServer.start()) {
+            try (Limiters leased = Limiters.create(defaults.withRedisUrl(redis.url()))) {
+                assertThat(leased.shared()).isTrue();
+                assertThat(leased.rateLimiter()).isInstanceOf(LeasedRateLimiter.class);
+                assertThat(leased.rateLimiter().acquire("k", LimitClass.GENERAL, 30).toCompletableFuture().join().remaining())
+                        .isEqualTo(29);
+            }
+            try (Limiters perRequest = Limiters.create(defaults.withRedisUrl(redis.url()).withLeaseWindow(Duration.ZERO))) {
+                assertThat(perRequest.rateLimiter()).isInstanceOf(RedisRateLimiter.class);
+            }
+        }
+        assertThatThrownBy(() -> defaults.withLeaseWindow(Duration.ofMillis(1001))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> defaults.withLeaseWindow(Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class);
+    }
 }
