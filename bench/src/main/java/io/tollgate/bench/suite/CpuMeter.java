@@ -6,13 +6,15 @@ import java.util.Map;
 
 /**
  * CPU time a contender spends over a phase: its proxy processes, and for Tollgate the
- * PostgreSQL backends serving its database (the money path runs there too).
+ * PostgreSQL backends serving its database (the money path runs there too) and, when its rate
+ * limit is in Redis, the redis-server processes (nothing else uses them during a phase).
  */
 final class CpuMeter {
 
     private final Contender contender;
     private final Map<Long, Long> before = new HashMap<>();
     private final Map<Long, Long> dbBefore = new HashMap<>();
+    private final Map<Long, Long> redisBefore = new HashMap<>();
 
     private CpuMeter(Contender contender) {
         this.contender = contender;
@@ -21,6 +23,9 @@ final class CpuMeter {
         }
         for (long pid : databasePids(contender)) {
             dbBefore.put(pid, ProcStats.cpuNanos(pid));
+        }
+        for (long pid : redisPids(contender)) {
+            redisBefore.put(pid, ProcStats.cpuNanos(pid));
         }
     }
 
@@ -37,16 +42,27 @@ final class CpuMeter {
         for (long pid : contender.proxyPids()) {
             proxy += ProcStats.cpuNanos(pid) - before.getOrDefault(pid, 0L);
         }
-        double db = Double.NaN;
-        List<Long> dbPids = databasePids(contender);
-        if (!dbPids.isEmpty()) {
-            long n = 0;
-            for (long pid : dbPids) {
-                n += ProcStats.cpuNanos(pid) - dbBefore.getOrDefault(pid, 0L);
-            }
-            db = n / 1000.0 / requests;
+        return new Results.Cpu(proxy / 1000.0 / requests, spent(databasePids(contender), dbBefore, requests),
+                spent(redisBefore.keySet(), redisBefore, requests));
+    }
+
+    /** µs per request the processes spent since their reading in {@code before}; NaN for none. */
+    private static double spent(Iterable<Long> pids, Map<Long, Long> before, long requests) {
+        long n = 0;
+        boolean any = false;
+        for (long pid : pids) {
+            n += ProcStats.cpuNanos(pid) - before.getOrDefault(pid, 0L);
+            any = true;
         }
-        return new Results.Cpu(proxy / 1000.0 / requests, db);
+        return any ? n / 1000.0 / requests : Double.NaN;
+    }
+
+    /** The redis-server processes, when Tollgate's rate limit is in Redis. */
+    static List<Long> redisPids(Contender c) {
+        if (!(c instanceof TollgateProcess t) || t.features().stream().noneMatch(f -> f.startsWith("redis-rate-limit"))) {
+            return List.of();
+        }
+        return ProcStats.withCommandLine(cmd -> cmd.startsWith("redis-server"));
     }
 
     /** PostgreSQL backends whose process title names Tollgate's database. */

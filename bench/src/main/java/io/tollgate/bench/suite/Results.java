@@ -12,11 +12,11 @@ import java.util.TreeMap;
 public final class Results {
 
     /**
-     * CPU the proxy (and, for Tollgate, its PostgreSQL backends) spent per answered request, from
-     * the phase's start until its last outcome was in the database.
+     * CPU the proxy (and, for Tollgate, its PostgreSQL backends and its Redis) spent per answered
+     * request, from the phase's start until its last outcome was in the database.
      */
-    public record Cpu(double proxyMicrosPerRequest, double databaseMicrosPerRequest) {
-        public static final Cpu NONE = new Cpu(Double.NaN, Double.NaN);
+    public record Cpu(double proxyMicrosPerRequest, double databaseMicrosPerRequest, double redisMicrosPerRequest) {
+        public static final Cpu NONE = new Cpu(Double.NaN, Double.NaN, Double.NaN);
     }
 
     /** A constant-rate or streaming run. {@code error} is set when the measurement itself failed. */

@@ -30,7 +30,7 @@ class ReportTest {
         st.sent = 10_000 + failures;
         st.non2xx = failures;
         RunResult r = new RunResult(rate, 5, st, 200, 0, 0);
-        return new Results.Run(r, new Results.Cpu(40, Double.NaN), Contender.Settled.NOTHING, null);
+        return new Results.Run(r, new Results.Cpu(40, Double.NaN, Double.NaN), Contender.Settled.NOTHING, null);
     }
 
     static Results results() {
@@ -45,8 +45,8 @@ class ReportTest {
             r.rate(rate).put("tollgate", run(rate, 100, 900, 0));
         }
         r.saturation.put("direct", new Results.Saturation("wrk", 40_000, 200_000, 1, 5, 0, Results.Cpu.NONE, Contender.Settled.NOTHING, null, null));
-        r.saturation.put("nginx", new Results.Saturation("wrk", 20_000, 100_000, 1, 5, 0, new Results.Cpu(20, Double.NaN), Contender.Settled.NOTHING, null, null));
-        r.saturation.put("tollgate", new Results.Saturation("wrk", 10_000, 50_000, 1, 5, 0, new Results.Cpu(90, 200),
+        r.saturation.put("nginx", new Results.Saturation("wrk", 20_000, 100_000, 1, 5, 0, new Results.Cpu(20, Double.NaN, Double.NaN), Contender.Settled.NOTHING, null, null));
+        r.saturation.put("tollgate", new Results.Saturation("wrk", 10_000, 50_000, 1, 5, 0, new Results.Cpu(90, 200, 7),
                 new Contender.Settled(12_345, true, 3_400), "Lock:transactionid 80%", null));
         r.sse.put("direct", run(50, 1_000, 2_000, 0));
         r.sse.put("nginx", run(50, 1_100, 2_200, 0));
@@ -101,7 +101,7 @@ class ReportTest {
 
         // vs direct: +p50 / +p99, vs nginx: +p50 / +p99
         assertThat(tollgateAt2k).contains("+0.400 / +0.743", "+0.260 / +0.495");
-        assertThat(md).contains("| tollgate | 10,000 | 1.00 | 5.00 | 0 | 0.25× | 0.50× | 90 / 200 |");
+        assertThat(md).contains("| tollgate | 10,000 | 1.00 | 5.00 | 0 | 0.25× | 0.50× | 90 / 200 / 7 |");
         assertThat(md).contains("PostgreSQL backends during its saturation run", "Lock:transactionid 80%");
         assertThat(md).contains("at most 12,345 outcomes waited for the database at once, and all were in it 3.4 s after the run ended");
     }
@@ -112,7 +112,7 @@ class ReportTest {
         assertThat(Report.render(r, "r").get("r.md")).doesNotContain("`netty`", "plain Netty relay");
 
         r.contenders.addAll(List.of("direct", "nginx", "netty", "tollgate"));
-        r.saturation.put("netty", new Results.Saturation("wrk", 15_000, 75_000, 1, 5, 0, new Results.Cpu(35, Double.NaN),
+        r.saturation.put("netty", new Results.Saturation("wrk", 15_000, 75_000, 1, 5, 0, new Results.Cpu(35, Double.NaN, Double.NaN),
                 Contender.Settled.NOTHING, null, null));
         String md = Report.render(r, "r").get("r.md");
 
