@@ -2,6 +2,7 @@ package io.tollgate.proxy;
 
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpResponseEncoder;
@@ -30,14 +31,24 @@ public final class ProxyInitializer extends ChannelInitializer<SocketChannel> {
 
     private final ProxyServices services;
     private final MediaServices media;
+    private final ChannelGroup open;
 
     public ProxyInitializer(ProxyServices services, MediaServices media) {
+        this(services, media, null);
+    }
+
+    /** @param open where each accepted connection is kept until it closes, for shutdown; may be null */
+    public ProxyInitializer(ProxyServices services, MediaServices media, ChannelGroup open) {
         this.services = services;
         this.media = media;
+        this.open = open;
     }
 
     @Override
     protected void initChannel(SocketChannel ch) {
+        if (open != null) {
+            open.add(ch);
+        }
         ProxyConfig config = services.config();
         ChannelPipeline p = ch.pipeline();
         p.addLast(HEAD_TIMEOUT, new RequestHeadTimeoutHandler(config.requestHeadTimeout()));

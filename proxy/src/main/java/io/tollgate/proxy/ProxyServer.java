@@ -7,10 +7,13 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.tollgate.proxy.billing.Billing;
 import io.tollgate.proxy.catalog.Catalog;
 import io.tollgate.proxy.catalog.CatalogSync;
@@ -43,6 +46,8 @@ public final class ProxyServer implements AutoCloseable {
 
     private final EventLoopGroup group;
     private final Channel server;
+    /** Every accepted and upstream connection still open, closed before the loops stop. */
+    private final ChannelGroup open;
     private final CatalogSync sync;
     private final Billing billing;
     private final MockProvider mock;
@@ -51,7 +56,7 @@ public final class ProxyServer implements AutoCloseable {
     private final DnsAddressResolverGroup resolver;
     private final TaskService tasks;
 
-    private ProxyServer(EventLoopGroup group, Channel server, CatalogSync sync, Billing billing,
+    private ProxyServer(EventLoopGroup group, Channel server, ChannelGroup open, CatalogSync sync, Billing billing,
                         MockProvider mock, Catalog catalog, Limiters limiters, DnsAddressResolverGroup resolver,
                         TaskService tasks) {
         this.tasks = tasks;
@@ -59,6 +64,7 @@ public final class ProxyServer implements AutoCloseable {
         this.resolver = resolver;
         this.group = group;
         this.server = server;
+        this.open = open;
         this.sync = sync;
         this.billing = billing;
         this.mock = mock;
@@ -86,6 +92,7 @@ public final class ProxyServer implements AutoCloseable {
         Limiters limiters = null;
         DnsAddressResolverGroup resolver = null;
         TaskService tasks = null;
+        ChannelGroup open = new DefaultChannelGroup("tollgate-proxy", GlobalEventExecutor.INSTANCE);
         try {
             limiters = Limiters.create(limits, group);
             mock = MockProvider.start(group, "127.0.0.1", 0, MockProvider.Options.defaults());
@@ -97,7 +104,7 @@ public final class ProxyServer implements AutoCloseable {
             for (EventExecutor executor : group) {
                 EventLoop loop = (EventLoop) executor;
                 pools.put(loop, new UpstreamPool(loop, transport.socketChannel(), ssl, resolver, config.upstreamConnectTimeout(),
-                        config.poolIdleTimeout(), config.poolMaxIdlePerUpstream()));
+                        config.poolIdleTimeout(), config.poolMaxIdlePerUpstream(), open));
             }
             Catalog catalog = new Catalog();
             sync = new CatalogSync(catalog, database, config.cacheRefreshInterval(), () -> mockAddress,
@@ -115,12 +122,12 @@ public final class ProxyServer implements AutoCloseable {
                     .childOption(ChannelOption.AUTO_READ, false)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
-                    .childHandler(new ProxyInitializer(services, new MediaServices(mediaConfig, tasks)))
+                    .childHandler(new ProxyInitializer(services, new MediaServices(mediaConfig, tasks), open))
                     .bind(config.host(), config.port())
                     .syncUninterruptibly()
                     .channel();
             log.info("proxy listening on {} ({})", server.localAddress(), transport.configName());
-            return new ProxyServer(group, server, sync, billing, mock, catalog, limiters, resolver, tasks);
+            return new ProxyServer(group, server, open, sync, billing, mock, catalog, limiters, resolver, tasks);
         } catch (SSLException | RuntimeException e) {
             if (tasks != null) {
                 tasks.close();
@@ -182,6 +189,10 @@ public final class ProxyServer implements AutoCloseable {
     @Override
     public void close() {
         server.close().syncUninterruptibly();
+        // Every client and upstream connection closes here, on its own loop, before the loops stop:
+        // on io_uring a channel still open when its loop shuts down may never get back the
+        // buffer of its pending read (the ring closes without waiting for that completion).
+        open.close().awaitUninterruptibly(2, java.util.concurrent.TimeUnit.SECONDS);
         tasks.close();
         sync.close();
         mock.close();

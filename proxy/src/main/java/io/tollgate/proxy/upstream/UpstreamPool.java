@@ -6,6 +6,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.ssl.SslContext;
@@ -48,6 +49,7 @@ public final class UpstreamPool {
     private ScheduledFuture<?> sweeper;
 
     private final AddressResolverGroup<InetSocketAddress> resolver;
+    private final ChannelGroup open;
 
     /**
      * @param resolver resolves upstream host names without blocking the loop (the JDK's resolver
@@ -56,6 +58,14 @@ public final class UpstreamPool {
     public UpstreamPool(EventLoop loop, Class<? extends Channel> channelClass, SslContext ssl,
                         AddressResolverGroup<InetSocketAddress> resolver,
                         Duration connectTimeout, Duration idleTimeout, int maxIdlePerTarget) {
+        this(loop, channelClass, ssl, resolver, connectTimeout, idleTimeout, maxIdlePerTarget, null);
+    }
+
+    /** @param open where each connection is kept until it closes, for shutdown; may be null */
+    public UpstreamPool(EventLoop loop, Class<? extends Channel> channelClass, SslContext ssl,
+                        AddressResolverGroup<InetSocketAddress> resolver,
+                        Duration connectTimeout, Duration idleTimeout, int maxIdlePerTarget, ChannelGroup open) {
+        this.open = open;
         this.resolver = resolver;
         this.loop = loop;
         this.channelClass = channelClass;
@@ -118,6 +128,9 @@ public final class UpstreamPool {
         ChannelFuture connect = b.connect(target.host(), target.port());
         // Once per connection: a closed idle connection leaves its queue.
         Channel fresh = connect.channel();
+        if (open != null) {
+            open.add(fresh);
+        }
         fresh.closeFuture().addListener(f -> {
             ArrayDeque<Channel> waiting = idle.get(target);
             if (waiting != null) {
