@@ -55,6 +55,7 @@ public final class ProxyServer implements AutoCloseable {
     private final Limiters limiters;
     private final DnsAddressResolverGroup resolver;
     private final TaskService tasks;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private ProxyServer(EventLoopGroup group, Channel server, ChannelGroup open, CatalogSync sync, Billing billing,
                         MockProvider mock, Catalog catalog, Limiters limiters, DnsAddressResolverGroup resolver,
@@ -188,6 +189,9 @@ public final class ProxyServer implements AutoCloseable {
 
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         server.close().syncUninterruptibly();
         // Every client and upstream connection closes here, on its own loop, before the loops stop:
         // on io_uring a channel still open when its loop shuts down may never get back the

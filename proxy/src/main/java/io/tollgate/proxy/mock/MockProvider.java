@@ -131,6 +131,11 @@ public final class MockProvider implements AutoCloseable {
         return new MockProvider(channel, connections, ownGroup, records);
     }
 
+    /** Connections open to it now (a closed one leaves at once). */
+    public int openConnections() {
+        return connections.size();
+    }
+
     public int port() {
         return address().getPort();
     }
