@@ -16,9 +16,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class TransportTest {
 
     @Test
-    void autoPicksIoUringWhereItRunsElseEpollElseNio() {
-        Transport expected = Transport.IO_URING.available() ? Transport.IO_URING
-                : Transport.EPOLL.available() ? Transport.EPOLL : Transport.NIO;
+    void autoPicksEpollWhereItRunsElseNio() {
+        Transport expected = Transport.EPOLL.available() ? Transport.EPOLL : Transport.NIO;
         assertThat(Transport.auto()).isEqualTo(expected);
         assertThat(Transport.named("auto")).isEqualTo(expected);
         assertThat(Transport.named(" AUTO ")).isEqualTo(expected);
