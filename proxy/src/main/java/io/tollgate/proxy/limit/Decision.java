@@ -99,6 +99,19 @@ public record Decision(Outcome outcome, int limit, int remaining, long resetSeco
         return new Decision(Outcome.LIMITED, limit, rem, reset, retry);
     }
 
+    /**
+     * What every limiter answers before looking at a budget: the refusal of a limit of zero (or
+     * less), or null when the budget decides.
+     *
+     * @throws IllegalArgumentException for a cost below 1
+     */
+    static Decision upFront(int limitPerMinute, int cost) {
+        if (cost < 1) {
+            throw new IllegalArgumentException("cost must be at least 1");
+        }
+        return limitPerMinute < 1 ? blocked(limitPerMinute) : null;
+    }
+
     /** A limit of zero (or less) refuses everything in that class. */
     static Decision blocked(int limit) {
         return new Decision(Outcome.LIMITED, Math.max(0, limit), 0, NEVER_FITS_RETRY_SECONDS, NEVER_FITS_RETRY_SECONDS);

@@ -36,11 +36,9 @@ public final class InProcessRateLimiter implements RateLimiter {
 
     /** The synchronous core, also used by {@link RedisRateLimiter} to fail open. */
     Decision decide(String keyId, LimitClass cls, int limitPerMinute, int cost) {
-        if (cost < 1) {
-            throw new IllegalArgumentException("cost must be at least 1");
-        }
-        if (limitPerMinute < 1) {
-            return Decision.blocked(limitPerMinute);
+        Decision upFront = Decision.upFront(limitPerMinute, cost);
+        if (upFront != null) {
+            return upFront;
         }
         long now = clockMicros.getAsLong();
         Gcra.Result[] out = new Gcra.Result[1];

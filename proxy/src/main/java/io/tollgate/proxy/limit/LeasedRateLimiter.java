@@ -58,11 +58,9 @@ public final class LeasedRateLimiter implements RateLimiter {
 
     @Override
     public CompletionStage<Decision> acquire(String keyId, LimitClass cls, int limitPerMinute, int cost) {
-        if (cost < 1) {
-            throw new IllegalArgumentException("cost must be at least 1");
-        }
-        if (limitPerMinute < 1) {
-            return CompletableFuture.completedFuture(Decision.blocked(limitPerMinute));
+        Decision upFront = Decision.upFront(limitPerMinute, cost);
+        if (upFront != null) {
+            return CompletableFuture.completedFuture(upFront);
         }
         int cap = cap(limitPerMinute, windowNanos);
         if (cap < 2 || cost > cap) {

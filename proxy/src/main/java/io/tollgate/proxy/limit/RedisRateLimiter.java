@@ -33,11 +33,9 @@ public final class RedisRateLimiter implements RateLimiter {
 
     @Override
     public CompletionStage<Decision> acquire(String keyId, LimitClass cls, int limitPerMinute, int cost) {
-        if (cost < 1) {
-            throw new IllegalArgumentException("cost must be at least 1");
-        }
-        if (limitPerMinute < 1) {
-            return CompletableFuture.completedFuture(Decision.blocked(limitPerMinute));
+        Decision upFront = Decision.upFront(limitPerMinute, cost);
+        if (upFront != null) {
+            return CompletableFuture.completedFuture(upFront);
         }
         return take(keyId, cls, limitPerMinute, cost, cost).thenApply(Grant::decision);
     }
