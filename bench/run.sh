@@ -20,7 +20,8 @@
 # --enable-native-access=ALL-UNNAMED -XX:ThreadPriorityPolicy=1). TOLLGATE_BENCH_SERVER_ARGS: extra
 # TollgateBenchServer options, to measure with a piece off (e.g. --no-journal); the report lists them.
 # TOLLGATE_BENCH_TRANSPORT: the event loops' socket layer of Tollgate and the Netty relay, as
-# proxy.transport (auto, the default: epoll; io_uring; nio).
+# proxy.transport (auto, the default: epoll; io_uring; nio). TOLLGATE_BENCH_BUSY_POLL_US: how long
+# their loops poll before they sleep, as proxy.busy_poll_us (default 1000; 0: they sleep at once).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -43,7 +44,7 @@ while (( $# )); do
     --only) ONLY+=("$2"); shift 2 ;;
     --only=*) ONLY+=("${1#--only=}"); shift ;;
     --contenders) CONTENDERS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done

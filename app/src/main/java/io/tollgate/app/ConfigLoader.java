@@ -118,7 +118,7 @@ public final class ConfigLoader {
         ProxySettings pd = ProxySettings.DEFAULTS;
         Section p = top.section("proxy");
         p.allow("host", "port", "max_body_bytes", "connect_timeout_ms", "first_byte_timeout_ms", "idle_timeout_ms",
-                "max_messages", "max_message_chars", "content_rules", "max_attempts", "transport");
+                "max_messages", "max_message_chars", "content_rules", "max_attempts", "transport", "busy_poll_us");
         ProxySettings proxy = new ProxySettings(
                 p.string("host", pd.host()),
                 envPort(env, PROXY_PORT, p.port("port", pd.port())),
@@ -130,7 +130,8 @@ public final class ConfigLoader {
                 p.positiveInteger("max_message_chars", pd.maxMessageChars()),
                 contentRules(p.section("content_rules")),
                 p.positiveInteger("max_attempts", pd.maxAttempts()),
-                p.transport("transport", pd.transport()));
+                p.transport("transport", pd.transport()),
+                p.micros("busy_poll_us", pd.busyPoll()));
 
         AdminSettings ad = AdminSettings.DEFAULTS;
         Section a = top.section("admin");
@@ -387,6 +388,11 @@ public final class ConfigLoader {
         int port(String name, int fallback) {
             JsonNode v = value(name);
             return v == null ? fallback : parsePort(v.asText(), source + ": '" + key(name) + "'");
+        }
+
+        Duration micros(String name, Duration fallback) {
+            JsonNode v = value(name);
+            return v == null ? fallback : Duration.ofNanos(integer(name, 0) * 1000L);
         }
 
         Duration millis(String name, Duration fallback) {

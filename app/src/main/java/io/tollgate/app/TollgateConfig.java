@@ -307,6 +307,10 @@ public record TollgateConfig(
      * @param transport       the event loops' socket layer ({@code proxy.transport}): {@code auto}
      *                        (the default: epoll where the kernel has it, else
      *                        NIO), {@code io_uring}, {@code epoll} or {@code nio}
+     * @param busyPoll        how long an event loop polls for work before it sleeps
+     *                        ({@code proxy.busy_poll_us}, default 0: it sleeps at once; at most
+     *                        10,000; epoll and nio only): a lower added latency for a CPU kept busy
+     *                        while requests keep coming
      */
     public record ProxySettings(
             String host,
@@ -319,7 +323,8 @@ public record TollgateConfig(
             int maxMessageChars,
             ContentRuleSettings contentRules,
             int maxAttempts,
-            String transport) {
+            String transport,
+            Duration busyPoll) {
 
         public static final int DEFAULT_PORT = 8080;
         public static final ProxySettings DEFAULTS = from(ProxyConfig.defaults().withHostPort("0.0.0.0", DEFAULT_PORT));
@@ -336,6 +341,15 @@ public record TollgateConfig(
             requirePositive(maxAttempts, "proxy max_attempts");
             if (!Transport.known(transport)) {
                 throw new IllegalArgumentException("proxy transport must be " + Transport.CHOICES + ", not " + transport);
+            }
+            if (busyPoll == null || busyPoll.isNegative() || busyPoll.compareTo(ProxyConfig.MAX_BUSY_POLL) > 0) {
+                throw new ConfigException("proxy busy_poll_us must be between 0 and "
+                        + ProxyConfig.MAX_BUSY_POLL.toNanos() / 1000 + " but was "
+                        + (busyPoll == null ? null : busyPoll.toNanos() / 1000));
+            }
+            if (busyPoll.isPositive() && transport.strip().equalsIgnoreCase(Transport.IO_URING.configName())) {
+                throw new ConfigException("proxy busy_poll_us needs the epoll or nio transport; io_uring's loops wait "
+                        + "in their ring");
             }
         }
 
@@ -362,6 +376,14 @@ public record TollgateConfig(
                     contentRules, maxAttempts, Transport.AUTO);
         }
 
+        /** Loops that sleep as soon as they have nothing to do. */
+        public ProxySettings(String host, int port, int maxBodyBytes, Duration connectTimeout,
+                             Duration firstByteTimeout, Duration idleTimeout, int maxMessages, int maxMessageChars,
+                             ContentRuleSettings contentRules, int maxAttempts, String transport) {
+            this(host, port, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, maxMessages, maxMessageChars,
+                    contentRules, maxAttempts, transport, Duration.ZERO);
+        }
+
         static ProxySettings from(ProxyConfig c) {
             if (!c.contentRules().isEmpty()) {
                 // Compiled patterns cannot be read back into the keywords and expressions they came from.
@@ -370,7 +392,7 @@ public record TollgateConfig(
             return new ProxySettings(c.host(), c.port(), c.maxBodyBytes(),
                     c.upstreamConnectTimeout(), c.upstreamFirstByteTimeout(), c.upstreamIdleTimeout(),
                     c.maxMessages(), c.maxMessageChars(), ContentRuleSettings.NONE, c.maxUpstreamAttempts(),
-                    Transport.AUTO);
+                    Transport.AUTO, c.busyPoll());
         }
 
         /** What {@code ProxyServer.start} takes: the defaults with these settings applied. */
@@ -382,7 +404,8 @@ public record TollgateConfig(
                     .withMessageLimits(maxMessages, maxMessageChars)
                     .withContentRules(contentRules.compile())
                     .withFailover(maxAttempts, ProxyConfig.DEFAULT_REPLAY_BUFFER_BYTES)
-                    .withTransport(Transport.named(transport));
+                    .withTransport(Transport.named(transport))
+                    .withBusyPoll(busyPoll);
         }
     }
 

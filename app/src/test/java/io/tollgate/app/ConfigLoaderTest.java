@@ -468,6 +468,27 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aBusyPollComesInMicrosecondsUpToTenMillisecondsAndNotOnIoUring() {
+        assertThat(TollgateConfig.defaults().proxy().toProxyConfig().busyPoll()).isZero();
+        TollgateConfig polled = ConfigLoader.load("proxy: {busy_poll_us: 250}", "t.yaml", NO_ENV);
+        assertThat(polled.proxy().toProxyConfig().busyPoll()).isEqualTo(Duration.ofNanos(250_000));
+        assertThat(ConfigLoader.load("proxy: {transport: nio, busy_poll_us: 10000}", "t.yaml", NO_ENV)
+                .proxy().toProxyConfig().busyPoll()).isEqualTo(Duration.ofMillis(10));
+        assertThatThrownBy(() -> ConfigLoader.load("proxy: {busy_poll_us: 10001}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("proxy busy_poll_us must be between 0 and 10000 but was 10001");
+        assertThatThrownBy(() -> ConfigLoader.load("proxy: {busy_poll_us: -1}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("proxy busy_poll_us must be between 0 and 10000 but was -1");
+        assertThatThrownBy(() -> ConfigLoader.load("proxy: {busy_poll_us: 0.5}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'proxy.busy_poll_us' must be a whole number");
+        assertThatThrownBy(() -> ConfigLoader.load("proxy: {transport: io_uring, busy_poll_us: 100}", "t.yaml", NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("busy_poll_us needs the epoll or nio transport");
+    }
+
+    @Test
     void contentRulesMayListOnlyKeywordsOrOnlyPatternsOrNothing() {
         assertThat(ConfigLoader.load("proxy: {content_rules: {keywords: [spam]}}", "t.yaml", NO_ENV)
                 .proxy().contentRules()).isEqualTo(new ContentRuleSettings(List.of("spam"), List.of()));

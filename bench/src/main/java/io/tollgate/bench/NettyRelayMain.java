@@ -29,6 +29,7 @@ import picocli.CommandLine.Option;
 
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,6 +69,10 @@ public final class NettyRelayMain implements Callable<Integer> {
     @Option(names = "--transport", description = Transport.CHOICES + ", as Tollgate's proxy.transport (default: ${DEFAULT-VALUE})")
     String transport = "auto";
 
+    @Option(names = "--busy-poll-us", description = "how long a loop polls before it sleeps, as Tollgate's "
+            + "proxy.busy_poll_us (default: ${DEFAULT-VALUE})")
+    int busyPollMicros = 0;
+
     public static void main(String[] args) {
         int exit = new CommandLine(new NettyRelayMain()).execute(args);
         if (exit != 0) {
@@ -80,7 +85,7 @@ public final class NettyRelayMain implements Callable<Integer> {
         URI uri = URI.create(upstream);
         InetSocketAddress target = new InetSocketAddress(uri.getHost(), uri.getPort() < 0 ? 80 : uri.getPort());
         Transport io = Transport.named(transport);
-        EventLoopGroup loops = loops(io, ioThreads);
+        EventLoopGroup loops = loops(io, ioThreads, Duration.ofNanos(busyPollMicros * 1000L));
         Channel server = listen(io, loops, host, port, target);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -95,8 +100,9 @@ public final class NettyRelayMain implements Callable<Integer> {
     }
 
     /** Event loops of {@code transport}, for {@link #listen}. */
-    static EventLoopGroup loops(Transport transport, int threads) {
-        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("relay"), transport.ioHandlerFactory());
+    static EventLoopGroup loops(Transport transport, int threads, Duration busyPoll) {
+        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("relay"),
+                transport.ioHandlerFactory(busyPoll));
     }
 
     /** Listens on {@code host:port} (0: any) on {@code loops} (from {@link #loops}), relaying to {@code target}. */

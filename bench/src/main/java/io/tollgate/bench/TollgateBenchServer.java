@@ -99,6 +99,10 @@ public final class TollgateBenchServer implements Callable<Integer> {
             + " (default: ${DEFAULT-VALUE})")
     String transport = "auto";
 
+    @Option(names = "--busy-poll-us", description = "how long a loop polls before it sleeps, as proxy.busy_poll_us "
+            + "(default: ${DEFAULT-VALUE}, as shipped)")
+    int busyPollMicros = 0;
+
     @Option(names = "--pool-size", description = "database connections, as database.pool_size (default: ${DEFAULT-VALUE})")
     int poolSize = 10;
 
@@ -155,7 +159,7 @@ public final class TollgateBenchServer implements Callable<Integer> {
         database.get().migrate();
         String key = seed(database.get(), upstreamUrl);
         ProxyConfig config = ProxyConfig.defaults().withHostPort(host, port).withIoThreads(ioThreads)
-                .withTransport(Transport.named(transport));
+                .withTransport(Transport.named(transport)).withBusyPoll(Duration.ofNanos(busyPollMicros * 1000L));
         List<String> features = new java.util.ArrayList<>(List.of("key-check", "credit-leases", "settlement", "request-log",
                 "message-limits"));
         if (!noContentRules) {

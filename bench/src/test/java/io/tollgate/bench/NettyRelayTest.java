@@ -34,7 +34,7 @@ class NettyRelayTest {
     @BeforeEach
     void start() throws InterruptedException {
         mock = MockProvider.start("127.0.0.1", 0, MockProvider.Options.defaults());
-        loops = NettyRelayMain.loops(Transport.auto(), 1);
+        loops = NettyRelayMain.loops(Transport.auto(), 1, java.time.Duration.ZERO);
         relay = NettyRelayMain.listen(Transport.auto(), loops, "127.0.0.1", 0, mock.address());
         client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
     }

@@ -13,6 +13,10 @@ import java.util.function.Consumer;
  *
  * @param ioThreads               event loops; 0 means one per core
  * @param transport               the socket layer of the event loops ({@link Transport})
+ * @param busyPoll                how long an event loop polls for ready channels after its last
+ *                                work before it sleeps (epoll and NIO; zero sleeps at once): a
+ *                                lower added latency for a CPU that stays busy while requests
+ *                                keep coming ({@link BusyPollStrategy}); at most {@link #MAX_BUSY_POLL}
  * @param maxBodyBytes            request body limit, Content-Length or chunked (SPEC: 512 KB)
  * @param maxHeaderBytes          request head limit, beyond it 431
  * @param requestHeadTimeout      a client that has not sent a whole head by then gets 408
@@ -44,6 +48,7 @@ public record ProxyConfig(
         int port,
         int ioThreads,
         Transport transport,
+        Duration busyPoll,
         int maxBodyBytes,
         int maxHeaderBytes,
         int maxInitialLineBytes,
@@ -67,11 +72,20 @@ public record ProxyConfig(
     public static final Duration DEFAULT_CATALOG_STALENESS = Duration.ofMinutes(5);
     public static final int DEFAULT_MAX_UPSTREAM_ATTEMPTS = 3;
     public static final int DEFAULT_REPLAY_BUFFER_BYTES = 64 * 1024;
+    /** A loop's timers may fire this much late while it polls, so the poll is kept short. */
+    public static final Duration MAX_BUSY_POLL = Duration.ofMillis(10);
 
     public ProxyConfig {
         new ContentLimits(maxMessages, maxMessageChars, contentRules);   // refuses negative limits, null rules
         if (billing == null || catalogStaleness == null || transport == null) {
             throw new IllegalArgumentException("billing, catalogStaleness and transport must be set");
+        }
+        if (busyPoll == null || busyPoll.isNegative() || busyPoll.compareTo(MAX_BUSY_POLL) > 0) {
+            throw new IllegalArgumentException("busyPoll must be between 0 and " + MAX_BUSY_POLL.toNanos() / 1000
+                    + " us, not " + busyPoll);
+        }
+        if (busyPoll.isPositive() && !transport.busyPolls()) {
+            throw new IllegalArgumentException("busy polling needs the epoll or nio transport, not " + transport.configName());
         }
         if (maxUpstreamAttempts < 1 || replayBufferBytes < 0) {
             throw new IllegalArgumentException("maxUpstreamAttempts must be at least 1 and replayBufferBytes not negative");
@@ -80,7 +94,7 @@ public record ProxyConfig(
 
     public static ProxyConfig defaults() {
         return new ProxyConfig(
-                "0.0.0.0", 8080, 0, Transport.auto(),
+                "0.0.0.0", 8080, 0, Transport.auto(), Duration.ZERO,
                 DEFAULT_MAX_BODY_BYTES, 16 * 1024, 8 * 1024,
                 Duration.ofSeconds(10),
                 Duration.ofSeconds(5),
@@ -115,6 +129,11 @@ public record ProxyConfig(
     /** The same on another socket layer. */
     public ProxyConfig withTransport(Transport transport) {
         return with(b -> b.transport = transport);
+    }
+
+    /** The same with loops that poll this long before they sleep; zero sleeps at once. */
+    public ProxyConfig withBusyPoll(Duration busyPoll) {
+        return with(b -> b.busyPoll = busyPoll);
     }
 
     /** The same with these upstream timeouts. */
@@ -185,6 +204,7 @@ public record ProxyConfig(
         int port;
         int ioThreads;
         Transport transport;
+        Duration busyPoll;
         int maxBodyBytes;
         int maxHeaderBytes;
         int maxInitialLineBytes;
@@ -209,6 +229,7 @@ public record ProxyConfig(
             port = c.port;
             ioThreads = c.ioThreads;
             transport = c.transport;
+            busyPoll = c.busyPoll;
             maxBodyBytes = c.maxBodyBytes;
             maxHeaderBytes = c.maxHeaderBytes;
             maxInitialLineBytes = c.maxInitialLineBytes;
@@ -230,8 +251,8 @@ public record ProxyConfig(
         }
 
         ProxyConfig build() {
-            return new ProxyConfig(host, port, ioThreads, transport, maxBodyBytes, maxHeaderBytes, maxInitialLineBytes,
-                    requestHeadTimeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
+            return new ProxyConfig(host, port, ioThreads, transport, busyPoll, maxBodyBytes, maxHeaderBytes,
+                    maxInitialLineBytes, requestHeadTimeout, upstreamConnectTimeout, upstreamFirstByteTimeout, upstreamIdleTimeout,
                     clientIdleTimeout, poolIdleTimeout, poolMaxIdlePerUpstream, cacheRefreshInterval, maxMessages,
                     maxMessageChars, contentRules, catalogStaleness, billing, maxUpstreamAttempts, replayBufferBytes);
         }

@@ -86,7 +86,7 @@ public final class ProxyServer implements AutoCloseable {
     public static ProxyServer start(ProxyConfig config, LimiterConfig limits, MediaConfig mediaConfig, Database database) {
         Transport transport = config.transport();
         int threads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, transport.ioHandlerFactory());
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, transport.ioHandlerFactory(config.busyPoll()));
         MockProvider mock = null;
         Billing billing = null;
         CatalogSync sync = null;

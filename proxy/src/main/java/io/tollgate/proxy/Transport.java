@@ -4,6 +4,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.IoHandler;
 import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.SelectStrategyFactory;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
@@ -23,7 +24,10 @@ import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
+import io.netty.util.concurrent.SingleThreadEventExecutor;
 
+import java.nio.channels.spi.SelectorProvider;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -74,6 +78,40 @@ public enum Transport {
 
     public IoHandlerFactory ioHandlerFactory() {
         return ioHandlerFactory.get();
+    }
+
+    /** Whether its loops can poll before they sleep ({@link #ioHandlerFactory(Duration)}): epoll and NIO. */
+    public boolean busyPolls() {
+        return this != IO_URING;
+    }
+
+    /**
+     * Loops that poll for ready channels for {@code busyPoll} after their last work before they
+     * sleep ({@link BusyPollStrategy}); zero is {@link #ioHandlerFactory()}.
+     *
+     * @throws IllegalArgumentException for a negative poll, or a positive one on io_uring, whose
+     *                                  loops wait in the ring and take no select strategy
+     */
+    public IoHandlerFactory ioHandlerFactory(Duration busyPoll) {
+        if (busyPoll.isNegative()) {
+            throw new IllegalArgumentException("busy poll must not be negative: " + busyPoll);
+        }
+        if (busyPoll.isZero()) {
+            return ioHandlerFactory();
+        }
+        if (!busyPolls()) {
+            throw new IllegalArgumentException("busy polling needs the epoll or nio transport, not " + configName());
+        }
+        long nanos = busyPoll.toNanos();
+        return executor -> {
+            // The loop itself, so that a task queued from another thread ends the poll.
+            java.util.function.IntSupplier queued = executor instanceof SingleThreadEventExecutor loop
+                    ? loop::pendingTasks : () -> 0;
+            SelectStrategyFactory strategy = () -> new BusyPollStrategy(nanos, queued);
+            IoHandlerFactory plain = this == EPOLL ? EpollIoHandler.newFactory(0, strategy)
+                    : NioIoHandler.newFactory(SelectorProvider.provider(), strategy);
+            return plain.newHandler(executor);
+        };
     }
 
     public Class<? extends ServerSocketChannel> serverChannel() {

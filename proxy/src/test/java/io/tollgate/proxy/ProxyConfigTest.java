@@ -51,4 +51,17 @@ class ProxyConfigTest {
         assertThatThrownBy(() -> defaults.withFailover(0, 0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> defaults.withMessageLimits(-1, 10)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void aBusyPollIsAtMostTenMillisecondsAndNeedsEpollOrNio() {
+        assertThat(defaults.busyPoll()).isZero();
+        assertThat(defaults.withTransport(Transport.NIO).withBusyPoll(Duration.ofMillis(10)).busyPoll())
+                .isEqualTo(ProxyConfig.MAX_BUSY_POLL);
+        assertThatThrownBy(() -> defaults.withBusyPoll(Duration.ofNanos(10_000_001)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("between 0 and 10000 us");
+        assertThatThrownBy(() -> defaults.withBusyPoll(Duration.ofNanos(-1000)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> defaults.withTransport(Transport.IO_URING).withBusyPoll(Duration.ofMillis(1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not io_uring");
+    }
 }

@@ -18,10 +18,19 @@ import java.util.List;
  * @param mockThreads event loops of the mock upstream
  * @param transport  the socket layer of Tollgate's and the Netty relay's event loops, as
  *                   {@code proxy.transport} ({@code TOLLGATE_BENCH_TRANSPORT}, default auto)
+ * @param busyPollMicros how long their loops poll before they sleep, as {@code proxy.busy_poll_us}
+ *                   ({@code TOLLGATE_BENCH_BUSY_POLL_US}, default {@link #DEFAULT_BUSY_POLL_MICROS})
  */
 public record Launch(Path javaHome, Path jar, String clientCpus, String mockCpus, String proxyCpus, int proxyThreads,
                      int clientThreads, int mockThreads, List<String> tollgateJvmOptions,
-                     String transport) {
+                     String transport, int busyPollMicros) {
+
+    /**
+     * Tollgate as an edge deployment that wants the lowest added latency runs it: its loop keeps
+     * polling while requests come at least a millisecond apart, so at the fixed rates it never
+     * sleeps (its CPU a request there counts the polling); 0 measures loops that sleep at once.
+     */
+    public static final int DEFAULT_BUSY_POLL_MICROS = 1000;
 
     public boolean pinned() {
         return !proxyCpus.isEmpty();

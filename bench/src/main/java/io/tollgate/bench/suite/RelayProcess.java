@@ -29,7 +29,8 @@ final class RelayProcess extends JvmProxyContender {
         Child child = Child.start("netty-relay-" + System.currentTimeMillis(),
                 launch.java(launch.pinProxy(), launch.tollgateJvmOptions(), "io.tollgate.bench.NettyRelayMain",
                         "--upstream", "http://127.0.0.1:" + upstreamPort, "--port", "0",
-                        "--io-threads", Integer.toString(launch.proxyThreads()), "--transport", launch.transport()),
+                        "--io-threads", Integer.toString(launch.proxyThreads()), "--transport", launch.transport(),
+                        "--busy-poll-us", Integer.toString(launch.busyPollMicros())),
                 dir, line -> {
                     Matcher m = READY.matcher(line);
                     if (m.find()) {

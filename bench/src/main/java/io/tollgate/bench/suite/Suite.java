@@ -111,6 +111,10 @@ public final class Suite implements AutoCloseable {
             results.machine.put("Tollgate features", String.join(", ", tollgate.features()));
             results.machine.put("Tollgate transport", tollgate.transport() + " (TOLLGATE_BENCH_TRANSPORT="
                     + launch.transport() + ", the Netty relay's too)");
+            results.machine.put("Tollgate busy poll", launch.busyPollMicros() == 0 ? "off: its loops sleep at once"
+                    : launch.busyPollMicros() + " µs (proxy.busy_poll_us; TOLLGATE_BENCH_BUSY_POLL_US, the Netty relay's "
+                    + "too): a loop polls this long after its last work before it sleeps, so at the fixed rates it "
+                    + "never sleeps and its CPU a request there counts the polling");
             results.machine.put("Tollgate garbage collector", tollgate.collector()
                     + (launch.tollgateJvmOptions().stream().anyMatch(o -> o.startsWith("-XX:+Use") && o.endsWith("GC"))
                             ? " (as the JVM options say)" : " (the JVM's own choice for the CPUs it sees)"));

@@ -114,7 +114,9 @@ public final class SuiteMain implements Callable<Integer> {
         Launch launch = new Launch(javaHome, jar, clientCpus, mock, proxyCpus, Launch.cpuCount(proxyCpus),
                 Launch.cpuCount(clientCpus), Launch.cpuCount(mock),
                 tollgateJvmOptions.isBlank() ? List.of() : Arrays.asList(tollgateJvmOptions.trim().split("\\s+")),
-                System.getenv().getOrDefault("TOLLGATE_BENCH_TRANSPORT", "auto"));
+                System.getenv().getOrDefault("TOLLGATE_BENCH_TRANSPORT", "auto"),
+                Integer.parseInt(System.getenv().getOrDefault("TOLLGATE_BENCH_BUSY_POLL_US",
+                        Integer.toString(Launch.DEFAULT_BUSY_POLL_MICROS))));
 
         Results results = new Results();
         results.settings = settings;

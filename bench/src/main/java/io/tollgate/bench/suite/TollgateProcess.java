@@ -48,7 +48,8 @@ final class TollgateProcess extends JvmProxyContender {
         AtomicLong maxPending = new AtomicLong();
         List<String> options = new ArrayList<>(launch.tollgateJvmOptions());
         List<String> args = new ArrayList<>(List.of("--upstream", upstreamBaseUrl, "--port", "0",
-                "--io-threads", Integer.toString(launch.proxyThreads()), "--transport", launch.transport()));
+                "--io-threads", Integer.toString(launch.proxyThreads()), "--transport", launch.transport(),
+                "--busy-poll-us", Integer.toString(launch.busyPollMicros())));
         if (adminPg != null) {
             args.addAll(List.of("--pg", adminPg));
         }
