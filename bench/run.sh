@@ -21,7 +21,7 @@
 # TollgateBenchServer options, to measure with a piece off (e.g. --no-journal); the report lists them.
 # TOLLGATE_BENCH_TRANSPORT: the event loops' socket layer of Tollgate and the Netty relay, as
 # proxy.transport (auto, the default: epoll; io_uring; nio). TOLLGATE_BENCH_BUSY_POLL_US: how long
-# their loops poll before they sleep, as proxy.busy_poll_us (default 1000; 0: they sleep at once).
+# their loops poll before they sleep, as proxy.busy_poll_us (default 0, as shipped: they sleep at once).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
