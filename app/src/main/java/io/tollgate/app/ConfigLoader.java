@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -392,7 +393,7 @@ public final class ConfigLoader {
 
         Duration micros(String name, Duration fallback) {
             JsonNode v = value(name);
-            return v == null ? fallback : Duration.ofNanos(integer(name, 0) * 1000L);
+            return v == null ? fallback : Duration.of(integer(name, 0), ChronoUnit.MICROS);
         }
 
         Duration millis(String name, Duration fallback) {

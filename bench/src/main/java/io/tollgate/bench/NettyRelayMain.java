@@ -30,6 +30,7 @@ import picocli.CommandLine.Option;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -85,7 +86,7 @@ public final class NettyRelayMain implements Callable<Integer> {
         URI uri = URI.create(upstream);
         InetSocketAddress target = new InetSocketAddress(uri.getHost(), uri.getPort() < 0 ? 80 : uri.getPort());
         Transport io = Transport.named(transport);
-        EventLoopGroup loops = loops(io, ioThreads, Duration.ofNanos(busyPollMicros * 1000L));
+        EventLoopGroup loops = loops(io, ioThreads, Duration.of(busyPollMicros, ChronoUnit.MICROS));
         Channel server = listen(io, loops, host, port, target);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -38,6 +38,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -159,7 +160,7 @@ public final class TollgateBenchServer implements Callable<Integer> {
         database.get().migrate();
         String key = seed(database.get(), upstreamUrl);
         ProxyConfig config = ProxyConfig.defaults().withHostPort(host, port).withIoThreads(ioThreads)
-                .withTransport(Transport.named(transport)).withBusyPoll(Duration.ofNanos(busyPollMicros * 1000L));
+                .withTransport(Transport.named(transport)).withBusyPoll(Duration.of(busyPollMicros, ChronoUnit.MICROS));
         List<String> features = new java.util.ArrayList<>(List.of("key-check", "credit-leases", "settlement", "request-log",
                 "message-limits"));
         if (!noContentRules) {

@@ -34,6 +34,7 @@ import javax.net.ssl.SSLException;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The public OpenAI-compatible gateway: event loops (epoll where the kernel has it), the
@@ -55,7 +56,7 @@ public final class ProxyServer implements AutoCloseable {
     private final Limiters limiters;
     private final DnsAddressResolverGroup resolver;
     private final TaskService tasks;
-    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private ProxyServer(EventLoopGroup group, Channel server, ChannelGroup open, CatalogSync sync, Billing billing,
                         MockProvider mock, Catalog catalog, Limiters limiters, DnsAddressResolverGroup resolver,
