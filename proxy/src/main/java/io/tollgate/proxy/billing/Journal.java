@@ -30,10 +30,13 @@ import java.util.zip.CRC32C;
  * payload's CRC32C XOR a number drawn from the segment's {@code n} ({@link #salt}), so a record
  * is valid in its own segment only (records from before this salt, which proxies before
  * 2026-12-06 wrote, are recognised at start by their plain CRC and still read).
- * {@link #append} writes a whole batch with one write and one {@code fdatasync} before it returns
- * (group commit; {@code Billing} makes at most one every 5 ms). A crash mid-append leaves a torn
- * last record: found at start by its impossible length or wrong CRC, everything from it on is
- * ignored (it was never acknowledged to anyone).
+ * {@link #append} writes a whole batch with one write (group commit; {@code Billing} makes at most
+ * one every 5 ms): once it returns, the batch is in the kernel's page cache and survives a crash
+ * of the process. {@link #sync} ({@code fdatasync}) makes everything appended so far survive a
+ * crash of the machine too; {@code Billing} calls it at most every 50 ms, since the sync, not the
+ * write, was most of the journal's CPU. A crash mid-append (or a machine's crash before a sync)
+ * leaves a torn or missing last record: found at start by its impossible length or wrong CRC,
+ * everything from it on in its segment is ignored.
  *
  * <p>Nothing records what was applied: a segment is done once all its records were acknowledged,
  * and the segment being written starts over when everything is applied and it has grown past
@@ -93,6 +96,7 @@ public final class Journal implements OutcomeLog {
         final int salt;
         FileChannel channel;        // open while written or read
         long end;                   // bytes of whole, valid records
+        boolean unsynced;           // written since its last fdatasync
         long allocated;             // bytes in the file (records, then zeros or old records) while it is written
         long records;
 
@@ -123,6 +127,8 @@ public final class Journal implements OutcomeLog {
     private ByteBuffer writeBuffer = ByteBuffer.allocate(64 << 10);
     private long unapplied;
     private boolean rollBeforeAppend;
+    private long appends;
+    private long syncs;
     private Segment readSegment;
     private long readPos;
     private Segment peekSegment;
@@ -342,14 +348,13 @@ public final class Journal implements OutcomeLog {
         long start = s.end;
         try {
             if (s.end + batch.limit() > s.allocated) {
-                preallocate(s, s.end + batch.limit());     // this append's sync also makes the new size durable
+                preallocate(s, s.end + batch.limit());     // the next sync also makes the new size durable
             }
             long pos = s.end;
+            s.unsynced = true;
             while (batch.hasRemaining()) {
                 pos += s.channel.write(batch, pos);
             }
-            // Group commit: one fdatasync makes the whole batch durable before anyone relies on it.
-            s.channel.force(false);
         } catch (IOException e) {
             // Whatever reached the file past s.end is never read by this process; a new segment
             // keeps later appends clear of it (a restart applies it again, harmlessly, if whole).
@@ -358,6 +363,7 @@ public final class Journal implements OutcomeLog {
         }
         s.end += batch.limit();
         s.records += outcomes.size();
+        appends++;
         boolean mirrored = mirror.size() == unapplied && unapplied + outcomes.size() <= mirrorLimit;
         unapplied += outcomes.size();
         if (mirrored) {
@@ -369,6 +375,44 @@ public final class Journal implements OutcomeLog {
         } else {
             mirror.clear();                                  // until all is applied: read from the file
         }
+    }
+
+    /**
+     * Makes every record appended so far survive a crash of the machine: one {@code fdatasync} of
+     * the segment being written (a segment left behind was synced when the next one started).
+     * After a failed sync the kernel may have dropped those pages' errors with them, so appends go
+     * on in a new segment; the records written before stay where they are, for this process to
+     * apply, and are lost only if the machine also crashes before the database has them.
+     */
+    public synchronized void sync() throws IOException {
+        Segment s = segments.peekLast();
+        if (s == null || !s.unsynced || s.channel == null) {
+            return;
+        }
+        s.unsynced = false;
+        try {
+            s.channel.force(false);
+            syncs++;
+        } catch (IOException e) {
+            rollBeforeAppend = true;
+            throw e;
+        }
+    }
+
+    /** The {@code fdatasync}s of records so far (tests). */
+    synchronized long syncs() {
+        return syncs;
+    }
+
+    /** True while records written to the segment being written wait for a sync (tests). */
+    synchronized boolean unsynced() {
+        Segment s = segments.peekLast();
+        return s != null && s.unsynced;
+    }
+
+    /** The batches appended so far (tests). */
+    synchronized long appends() {
+        return appends;
     }
 
     /** Extends {@code s} with zeros to at least {@code needed} bytes, in whole {@link #PREALLOCATE}s. */
@@ -541,10 +585,18 @@ public final class Journal implements OutcomeLog {
         return true;
     }
 
-    /** Closes the files and the lock; a journal with nothing unapplied leaves no segment behind. */
+    /** Syncs and closes the files and the lock; a journal with nothing unapplied leaves no segment behind. */
     @Override
     public synchronized void close() {
         boolean empty = unapplied == 0;
+        if (!empty) {
+            try {
+                sync();
+            } catch (IOException e) {
+                log.warn("could not sync the journal at close: its last records may not survive a crash of the machine: {}",
+                        e.toString());
+            }
+        }
         for (Segment s : segments) {
             closeChannel(s);
             if (empty) {
@@ -588,6 +640,16 @@ public final class Journal implements OutcomeLog {
         spare = null;
         syncDirectory();
         Segment previous = segments.peekLast();
+        if (previous != null && previous.unsynced && previous.channel != null) {
+            previous.unsynced = false;
+            try {
+                previous.channel.force(false);
+                syncs++;
+            } catch (IOException e) {
+                log.warn("could not sync the journal segment {}: its last records may not survive a crash of the machine: {}",
+                        previous.path.getFileName(), e.toString());
+            }
+        }
         if (previous != null && previous != readSegment) {
             closeChannel(previous);
         }

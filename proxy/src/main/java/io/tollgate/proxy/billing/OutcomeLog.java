@@ -15,6 +15,9 @@ interface OutcomeLog extends AutoCloseable {
     /** Adds outcomes at the end; when this returns they survive what {@link #durable()} says. */
     void append(List<Outcome> outcomes) throws IOException;
 
+    /** Makes what was appended survive a crash of the machine as well (a no-op in memory). */
+    void sync() throws IOException;
+
     /** Up to {@code max} of the oldest outcomes not yet acknowledged, without removing them. */
     List<Outcome> peek(int max) throws IOException;
 
@@ -39,6 +42,11 @@ interface OutcomeLog extends AutoCloseable {
         @Override
         public synchronized void append(List<Outcome> outcomes) {
             waiting.addAll(outcomes);
+        }
+
+        @Override
+        public void sync() {
+            // nothing survives anything here
         }
 
         @Override

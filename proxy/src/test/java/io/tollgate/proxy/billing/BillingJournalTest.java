@@ -103,6 +103,33 @@ class BillingJournalTest {
     }
 
     @Test
+    void aSteadyStreamIsWrittenEveryGroupAndSyncedAtMostEverySyncInterval() throws Exception {
+        var source = new CreditLeasesOutageTest.Switch(db.database().dataSource());
+        try (Billing billing = billing(source, dir)) {
+            Journal journal = billing.journalOnDisk();
+            long start = System.nanoTime();
+            int sent = 0;
+            // One outcome a millisecond for 400 ms, paced by the clock, as requests finish.
+            while (System.nanoTime() - start < Duration.ofMillis(400).toNanos()) {
+                billing.finish(null, null, BigDecimal.ZERO, entry("req_steady_" + sent++));
+                java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(1).toNanos());
+            }
+            long elapsed = System.nanoTime() - start;
+            long syncs = journal.syncs();
+            long writes = journal.appends();
+            assertThat(syncs).as("syncs in %d ms", elapsed / 1_000_000).isBetween(1L, elapsed / Billing.SYNC_NANOS + 1);
+            assertThat(writes).as("group commits: several to a sync").isGreaterThan(3 * syncs);
+
+            // Once the stream stops, the last of it is written and, within an interval, synced.
+            int total = sent;
+            await().atMost(Duration.ofSeconds(2)).until(() -> Journal.read(dir).size() == total && !journal.unsynced());
+            assertThat(journal.syncs()).isGreaterThan(syncs);
+            await().atMost(Duration.ofSeconds(10)).until(() -> billing.pending() == 0);
+            assertThat(logged("req_steady_")).isEqualTo(total);
+        }
+    }
+
+    @Test
     void withoutAJournalOutcomesWaitInMemoryThroughAnOutage() throws Exception {
         var source = new CreditLeasesOutageTest.Switch(db.database().dataSource());
         source.down = true;

@@ -69,6 +69,40 @@ class JournalTest {
     }
 
     @Test
+    void anAppendIsInTheFileAtOnceAndSyncedWhenAskedOrAtClose() throws IOException {
+        Journal j = Journal.open(dir);
+        try {
+            j.append(range(0, 5));
+            j.append(range(5, 7));
+            // Written, not yet synced: another reader of the file sees it (it survives this process).
+            assertThat(Journal.read(dir)).isEqualTo(range(0, 7));
+            assertThat(j.appends()).isEqualTo(2);
+            assertThat(j.syncs()).isZero();
+            j.sync();
+            assertThat(j.syncs()).isEqualTo(1);
+            j.sync();                                        // nothing written since: no second fdatasync
+            assertThat(j.syncs()).isEqualTo(1);
+            j.append(range(7, 8));
+        } finally {
+            j.close();
+        }
+        assertThat(j.syncs()).as("close syncs what is unapplied").isEqualTo(2);
+        assertThat(Journal.read(dir)).isEqualTo(range(0, 8));
+    }
+
+    @Test
+    void aSegmentLeftBehindIsSyncedWhenTheNextOneStarts() throws IOException {
+        try (Journal j = Journal.open(dir, 1_000)) {
+            j.append(range(0, 30));                          // past 1,000 bytes: the next append rolls
+            assertThat(j.syncs()).isZero();
+            j.append(range(30, 31));
+            assertThat(segments()).hasSize(2);
+            assertThat(j.syncs()).isEqualTo(1);
+            assertThat(j.peek(100)).isEqualTo(range(0, 31));
+        }
+    }
+
+    @Test
     void aBatchBiggerThanTheWriteBufferComesBackExactly() throws IOException {
         try (Journal j = Journal.open(dir)) {
             j.append(range(0, 1_000));                       // some 250 KB: the 64 KB buffer grows twice mid-batch
