@@ -113,6 +113,14 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** The answer is out and our side shut; what the client still sends is read and dropped. */
     private boolean lingering;
     private KeyHashCache keyHashes;
+    /**
+     * The connection's one timer for its exchanges' upstream timeouts, moved rather than cancelled:
+     * an exchange {@link #watch}es a time, the timer fires at the earliest time watched since it was
+     * set and then asks the exchange in flight when it is due now. A schedule and a cancel a
+     * timeout, two of each a request, were 2.4% of the event loop's CPU at saturation.
+     */
+    private ScheduledFuture<?> watch;
+    private long watchAt;
 
     public FrontendHandler(ProxyServices services) {
         this.services = services;
@@ -205,7 +213,37 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (e != null) {
             e.clientGone();
         }
+        if (watch != null) {
+            watch.cancel(false);
+            watch = null;
+        }
         ctx.fireChannelInactive();
+    }
+
+    /** Makes the connection's timer fire by {@code due} (System.nanoTime): moved earlier if need be, never later. */
+    private void watch(long due) {
+        if (watch != null) {
+            if (due - watchAt >= 0) {
+                return;
+            }
+            watch.cancel(false);
+        }
+        watchAt = due;
+        watch = ctx.executor().schedule(this::watchFired, Math.max(0, due - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
+
+    private void watchFired() {
+        watch = null;
+        Exchange e = current;
+        if (e == null || !e.watched()) {
+            return;                                          // what set it has ended: nothing to time now
+        }
+        long due = e.due();
+        if (System.nanoTime() - due >= 0) {
+            e.timedOut();
+        } else {
+            watch(due);
+        }
     }
 
     @Override
@@ -368,7 +406,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         long deliveredBytes;
         long ttfbNanos = -1;
         long lastUpstreamActivity;
-        ScheduledFuture<?> timer;
+        /** Until the answer's head: when the first byte is due. */
+        boolean firstByteWatched;
+        long firstByteDue;
+        /** While the answer streams: cut after the idle timeout's silence. */
+        boolean silenceWatched;
 
         Exchange(HttpRequest head) {
             this.head = head;
@@ -629,8 +671,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             tailSent = true;
             up.writeAndFlush(new DefaultLastHttpContent(tail), up.voidPromise());
             lastUpstreamActivity = System.nanoTime();
-            long firstByte = services.config().upstreamFirstByteTimeout().toNanos();
-            timer = ctx.executor().schedule(this::firstByteTimedOut, firstByte, TimeUnit.NANOSECONDS);
+            firstByteDue = lastUpstreamActivity + services.config().upstreamFirstByteTimeout().toNanos();
+            firstByteWatched = true;
+            watch(firstByteDue);
             up.read();
         }
 
@@ -721,7 +764,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             if (code >= 100 && code < 200) {
                 return;                                     // 100 Continue and friends: the real head follows
             }
-            cancelTimer();
+            firstByteWatched = false;
             ttfbNanos = System.nanoTime() - startNanos;
             if (current != this || answered) {
                 return;
@@ -770,7 +813,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             answered = true;
             ctx.write(out, ctx.voidPromise());
             unflushed = true;
-            scheduleIdleCheck();
+            silenceWatched = true;
+            watch(due());
         }
 
         void onUpstreamContent(HttpContent content) {
@@ -810,7 +854,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 if (tap != null) {
                     tap.end();
                 }
-                cancelTimer();
+                unwatch();
                 Channel ch = up;
                 up = null;
                 if (upstreamKeepAlive && tailSent) {
@@ -860,37 +904,35 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
         }
 
-        // -- timers
+        // -- timeouts, on the connection's timer (see FrontendHandler#watch)
 
-        void firstByteTimedOut() {
-            timer = null;
-            if (current == this && !answered) {
-                fail(ApiError.UPSTREAM_TIMEOUT, "the upstream did not answer in time");
+        boolean watched() {
+            return firstByteWatched || (silenceWatched && !upstreamDone);
+        }
+
+        /** When the timeout watched is due: the first byte's, else the silence's from the last upstream read. */
+        long due() {
+            return firstByteWatched ? firstByteDue
+                    : lastUpstreamActivity + services.config().upstreamIdleTimeout().toNanos();
+        }
+
+        void timedOut() {
+            if (firstByteWatched) {
+                firstByteWatched = false;
+                if (!answered) {
+                    fail(ApiError.UPSTREAM_TIMEOUT, "the upstream did not answer in time");
+                }
+            } else {
+                silenceWatched = false;
+                log.info("{}: upstream silent for {} ms, aborting", requestId,
+                        services.config().upstreamIdleTimeout().toMillis());
+                abort();
             }
         }
 
-        void scheduleIdleCheck() {
-            long idle = services.config().upstreamIdleTimeout().toNanos();
-            long wait = Math.max(1, idle - (System.nanoTime() - lastUpstreamActivity));
-            timer = ctx.executor().schedule(() -> {
-                timer = null;
-                if (current != this || upstreamDone) {
-                    return;
-                }
-                if (System.nanoTime() - lastUpstreamActivity >= idle) {
-                    log.info("{}: upstream silent for {} ms, aborting", requestId, idle / 1_000_000);
-                    abort();
-                } else {
-                    scheduleIdleCheck();
-                }
-            }, wait, TimeUnit.NANOSECONDS);
-        }
-
-        void cancelTimer() {
-            if (timer != null) {
-                timer.cancel(false);
-                timer = null;
-            }
+        void unwatch() {
+            firstByteWatched = false;
+            silenceWatched = false;
         }
 
         // -- endings
@@ -953,7 +995,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
         void responseEnded() {
             responseDone = true;
-            cancelTimer();
+            unwatch();
             recordOutcome();
             if (closeAfterAnswer || !keepAlive) {
                 current = null;
@@ -982,7 +1024,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
 
         void closeUpstream() {
-            cancelTimer();
+            unwatch();
             Channel ch = up;
             up = null;
             if (ch != null) {

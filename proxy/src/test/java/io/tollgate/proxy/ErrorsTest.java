@@ -29,6 +29,7 @@ import java.util.concurrent.CompletableFuture;
 
 import static io.tollgate.proxy.ApiErrors.assertError;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -65,7 +66,7 @@ class ErrorsTest {
         gw.awaitModels("dead-chat", "orphan-chat", "disabled-chat", "private-chat", "other-chat");
 
         tight = new Gateway(Gateway.config()
-                .withTimeouts(Duration.ofSeconds(5), Duration.ofMillis(300), Duration.ofSeconds(30))
+                .withTimeouts(Duration.ofSeconds(5), Duration.ofMillis(300), Duration.ofSeconds(1))
                 .withRequestHeadTimeout(Duration.ofMillis(300)));
     }
 
@@ -309,6 +310,37 @@ class ErrorsTest {
 
         assertError(r, 504, "upstream_timeout", API_ERROR);
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(1500));
+        assertThat(tight.mock.requests()).hasSize(1);
+    }
+
+    @Test
+    void aSlowAnswerWithinItsTimeoutIsNotCutByTheTimerOfTheRequestBeforeIt() throws Exception {
+        Gateway.Funded f = tight.fund("10");
+        try (RawSocket s = new RawSocket(tight.proxy.port())) {
+            // One connection: the second and third requests start 50 and 300 ms into the first's
+            // 300 ms first-byte window, and each waits 250 ms for its head, past the first's window.
+            s.write(RawSocket.chat(f.key(), chatBody()));
+            assertThat(s.readResponse().status()).isEqualTo(200);
+            for (int i = 0; i < 2; i++) {
+                s.write(RawSocket.chat(f.key(), chatBody(), MockHeaders.FIRST_BYTE_DELAY_MS + ": 250"));
+                assertThat(s.readResponse().status()).isEqualTo(200);
+            }
+            s.write(RawSocket.chat(f.key(), chatBody(), MockHeaders.FIRST_BYTE_DELAY_MS + ": 2000"));
+            assertError(s.readResponse(), 504, "upstream_timeout", API_ERROR);
+        }
+        assertThat(tight.mock.requests()).hasSize(4);
+    }
+
+    @Test
+    void anUpstreamSilentMidStreamForTheIdleTimeoutIsCut() throws Exception {
+        Gateway.Funded f = tight.fund("10");
+        long start = System.nanoTime();
+
+        // Three chunks 3 s apart would take 6 s; the idle timeout is 1 s.
+        assertThatThrownBy(() -> tight.chat(f.key(), Gateway.chatBody(Gateway.MODEL, true),
+                MockHeaders.TOKENS, "3", MockHeaders.CHUNK_DELAY_MS, "3000")).isInstanceOf(IOException.class);
+
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(900), Duration.ofMillis(2900));
         assertThat(tight.mock.requests()).hasSize(1);
     }
 
