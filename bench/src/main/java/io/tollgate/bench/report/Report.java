@@ -8,6 +8,7 @@ import io.tollgate.bench.suite.Settings;
 import org.HdrHistogram.Histogram;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -34,6 +35,8 @@ public final class Report {
     public static final int STREAMS = 10_000;
     static final long HELD_BYTES = 64 * 1024;
     static final int TARGET_RATE = 2_000;
+    /** Thread names shown a proxy in the threads section, busiest first. */
+    static final int MAX_THREAD_ROWS = 8;
     /** Latency targets also need the requests to succeed: more failures than this is a miss. */
     static final double MAX_FAILURE_RATIO = 0.001;
 
@@ -98,6 +101,7 @@ public final class Report {
         if (!r.sse.isEmpty()) {
             sse(sb);
         }
+        threads(sb);
         if (!r.uploads.isEmpty()) {
             uploads(sb);
         }
@@ -333,6 +337,68 @@ public final class Report {
                         + "share of active-backend samples): ").append(tg.databaseWaits()).append(".\n\n");
             }
         }
+    }
+
+    // ------------------------------------------------------------------ threads
+
+    /** The proxies' threads by name, phase by phase: who used the proxy's CPU, and who waited for it. */
+    private void threads(StringBuilder sb) {
+        Map<String, Map<String, Results.Cpu>> phases = new LinkedHashMap<>();
+        r.rates.forEach((rate, runs) -> runs.forEach((c, run) ->
+                phases.computeIfAbsent(Fmt.count(rate) + " req/s", k -> new LinkedHashMap<>()).put(c, run.cpu())));
+        r.saturation.forEach((c, sat) -> phases.computeIfAbsent("saturation", k -> new LinkedHashMap<>()).put(c, sat.cpu()));
+        r.sse.forEach((c, run) -> phases.computeIfAbsent("SSE", k -> new LinkedHashMap<>()).put(c, run.cpu()));
+        boolean first = true;
+        for (String contender : r.contenders) {
+            Map<String, Double> peak = new HashMap<>();
+            for (Map<String, Results.Cpu> phase : phases.values()) {
+                Results.Cpu cpu = phase.get(contender);
+                if (cpu != null && cpu.threads() != null) {
+                    cpu.threads().forEach(t -> peak.merge(t.name(), t.cpuMsPerSecond(), Math::max));
+                }
+            }
+            if (peak.isEmpty()) {
+                continue;
+            }
+            if (first) {
+                sb.append("## The proxies' threads\n\n");
+                sb.append("Each proxy's threads by name (as the kernel cuts it, 15 characters; threads of one name summed), over each "
+                        + "phase from `/proc/<pid>/task/<tid>/schedstat`: CPU, then time runnable but waiting for a CPU, in ms a "
+                        + "second, and (in brackets) time slices a second, each a wake-up or a preemption. On one CPU, a thread's "
+                        + "wait is mostly the others' CPU: what an event loop waits for is what holds its CPU when a request "
+                        + "arrives. The busiest ").append(MAX_THREAD_ROWS).append(" names over 0.5 ms/s.\n\n");
+                first = false;
+            }
+            sb.append("### ").append(contender).append("\n\n");
+            List<String> header = new ArrayList<>();
+            header.add("thread");
+            header.addAll(phases.keySet());
+            Markdown t = new Markdown(header.toArray(String[]::new));
+            peak.entrySet().stream()
+                    .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+                    .limit(MAX_THREAD_ROWS)
+                    .forEach(name -> {
+                        List<String> row = new ArrayList<>();
+                        row.add(name.getKey());
+                        for (Map<String, Results.Cpu> phase : phases.values()) {
+                            row.add(threadCell(phase.get(contender), name.getKey()));
+                        }
+                        t.row(row.toArray(String[]::new));
+                    });
+            sb.append(t.render()).append('\n');
+        }
+    }
+
+    private static String threadCell(Results.Cpu cpu, String name) {
+        if (cpu == null || cpu.threads() == null) {
+            return "—";
+        }
+        for (Results.ThreadUse t : cpu.threads()) {
+            if (t.name().equals(name)) {
+                return String.format(Locale.ROOT, "%.1f / %.1f (%,.0f)", t.cpuMsPerSecond(), t.waitMsPerSecond(), t.slicesPerSecond());
+            }
+        }
+        return "—";
     }
 
     // ------------------------------------------------------------------ (b) SSE

@@ -1,11 +1,13 @@
 package io.tollgate.bench.suite;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -61,6 +63,46 @@ public final class ProcStats {
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
         long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);     // utime, stime (fields 14, 15)
         return TimeUnit.SECONDS.toNanos(ticks) / TICKS_PER_SECOND;
+    }
+
+    /**
+     * Adds each thread of {@code pid} to {@code into} under its name ({@code comm}, which Linux
+     * cuts to 15 characters), summing threads of one name: CPU time and run-queue wait in
+     * nanoseconds and time slices, the three fields of {@code /proc/<pid>/task/<tid>/schedstat}.
+     * Nothing is added for a process that is gone or a kernel without schedstats.
+     */
+    public static void addThreads(long pid, Map<String, long[]> into) {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            tasks.forEach(task -> {
+                String comm = read(task.resolve("comm"));
+                String sched = read(task.resolve("schedstat"));
+                if (comm == null || sched == null) {
+                    return;                                  // the thread ended meanwhile
+                }
+                long[] fields = parseSchedstat(sched);
+                if (fields != null) {
+                    long[] sum = into.computeIfAbsent(comm.strip(), k -> new long[3]);
+                    for (int i = 0; i < 3; i++) {
+                        sum[i] += fields[i];
+                    }
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            // the process is gone
+        }
+    }
+
+    /** CPU ns, run-queue wait ns and time slices from a schedstat line; null when it is not one. */
+    static long[] parseSchedstat(String line) {
+        String[] f = line.strip().split("\\s+");
+        if (f.length < 3) {
+            return null;
+        }
+        try {
+            return new long[] {Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2])};
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 
     public static long cpuNanos(List<Long> pids) {

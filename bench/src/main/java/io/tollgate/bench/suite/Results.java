@@ -15,8 +15,21 @@ public final class Results {
      * CPU the proxy (and, for Tollgate, its PostgreSQL backends and its Redis) spent per answered
      * request, from the phase's start until its last outcome was in the database.
      */
-    public record Cpu(double proxyMicrosPerRequest, double databaseMicrosPerRequest, double redisMicrosPerRequest) {
+    public record Cpu(double proxyMicrosPerRequest, double databaseMicrosPerRequest, double redisMicrosPerRequest,
+                      List<ThreadUse> threads) {
         public static final Cpu NONE = new Cpu(Double.NaN, Double.NaN, Double.NaN);
+
+        public Cpu(double proxyMicrosPerRequest, double databaseMicrosPerRequest, double redisMicrosPerRequest) {
+            this(proxyMicrosPerRequest, databaseMicrosPerRequest, redisMicrosPerRequest, List.of());
+        }
+    }
+
+    /**
+     * What the proxy's threads of one name did over a phase, a second at a time, from
+     * {@code /proc/<pid>/task/<tid>/schedstat}: CPU time, time runnable but waiting for a CPU,
+     * and time slices (each a wake-up or a preemption).
+     */
+    public record ThreadUse(String name, double cpuMsPerSecond, double waitMsPerSecond, double slicesPerSecond) {
     }
 
     /** A constant-rate or streaming run. {@code error} is set when the measurement itself failed. */

@@ -107,6 +107,29 @@ class ReportTest {
     }
 
     @Test
+    void listsEachProxysBusiestThreadsPhaseByPhase() {
+        Results r = results();
+        assertThat(Report.render(r, "r").get("r.md")).doesNotContain("## The proxies' threads");
+
+        r.contenders.addAll(List.of("direct", "nginx", "tollgate"));
+        List<Results.ThreadUse> at2k = List.of(new Results.ThreadUse("loop-1", 291.2, 62.25, 3448),
+                new Results.ThreadUse("journal", 40.4, 73.7, 805));
+        r.rate(2_000).put("tollgate", new Results.Run(r.rate(2_000).get("tollgate").result(),
+                new Results.Cpu(120, 35, 5, at2k), Contender.Settled.NOTHING, null));
+        r.saturation.put("tollgate", new Results.Saturation("wrk", 10_000, 50_000, 1, 5, 0,
+                new Results.Cpu(90, 200, 7, List.of(new Results.ThreadUse("loop-1", 795.5, 121.4, 619))),
+                Contender.Settled.NOTHING, null, null));
+        String md = Report.render(r, "r").get("r.md");
+
+        String section = md.substring(md.indexOf("## The proxies' threads"));
+        assertThat(section).contains("### tollgate").doesNotContain("### nginx", "### direct");
+        assertThat(section).contains("| thread | 1,000 req/s | 2,000 req/s | saturation | SSE |");
+        assertThat(section).contains("| loop-1 | — | 291.2 / 62.3 (3,448) | 795.5 / 121.4 (619) | — |");
+        assertThat(section).contains("| journal | — | 40.4 / 73.7 (805) | — | — |");
+        assertThat(section.indexOf("| loop-1 |")).isLessThan(section.indexOf("| journal |"));
+    }
+
+    @Test
     void splitsTollgatesCpuAtSaturationWhenThePlainRelayRan() {
         Results r = results();
         assertThat(Report.render(r, "r").get("r.md")).doesNotContain("`netty`", "plain Netty relay");
