@@ -222,6 +222,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** Makes the connection's timer fire by {@code due} (System.nanoTime): moved earlier if need be, never later. */
     private void watch(long due) {
+        if (!ctx.channel().isActive()) {
+            return;                                          // closed: channelInactive has cancelled it for good
+        }
         if (watch != null) {
             if (due - watchAt >= 0) {
                 return;
