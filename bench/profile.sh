@@ -8,7 +8,7 @@
 #
 #   bench/profile.sh [--out DIR] [--duration S] [--warmup S] [--connections N] [--jvm "OPTIONS"]
 #                    [--no-jfr] [--async-profiler [EVENT]] [--sse] [--paced MS] [--syscalls]
-#                    [-- SERVER-OPTIONS...]
+#                    [--relay] [-- SERVER-OPTIONS...]
 #   bench/profile.sh -- --redis none --no-journal      # compare with pieces off
 #   bench/profile.sh --warmup 60 --connections 1       # one request at a time: the latency floor and its tail
 #   jfr print --events jdk.ExecutionSample DIR/rec.jfr  # then read it
@@ -17,6 +17,11 @@
 #   bench/profile.sh --sse --warmup 60 --no-jfr --async-profiler  # streams: 100 chunks 10 ms apart, 100 connections
 #   bench/profile.sh --warmup 40 --paced 10 --connections 20 --no-jfr --async-profiler
 #                                                      # a low, steady rate (~1.7k req/s here) instead of saturation
+#   bench/profile.sh --relay --warmup 40 --no-jfr --async-profiler   # the same of the featureless Netty relay
+#
+# --relay profiles NettyRelayMain (the suite's `netty` contender: Netty's HTTP codecs, no feature) in
+# Tollgate's place, with the same JVM options, CPU and load, so the two profiles differ by Tollgate's
+# features only; SERVER-OPTIONS then go to the relay.
 #
 # --paced MS makes each connection wait MS ms between an answer and its next request (wrk's
 # delay()), so the proxy sees requests one wake-up at a time, as at the suite's fixed rates; after a
@@ -48,6 +53,7 @@ CONNECTIONS=""
 SSE=0
 PACED=""
 SYSCALLS=0
+RELAY=0
 JVM="-Dio.netty.leakDetection.level=disabled --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED -XX:ThreadPriorityPolicy=1"
 while (( $# )); do
   case "$1" in
@@ -60,11 +66,12 @@ while (( $# )); do
     --sse) SSE=1; shift ;;
     --paced) PACED="$2"; shift 2 ;;
     --syscalls) SYSCALLS=1; shift ;;
+    --relay) RELAY=1; shift ;;
     --async-profiler)
       ASYNC=cpu; shift
       if [[ $# -gt 0 && "$1" != -* ]]; then ASYNC="$1"; shift; fi ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,35p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,43p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "profile.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -98,12 +105,15 @@ DELAY=$(( WARMUP + (DURATION > 25 ? DURATION - 22 : 1) ))
 # shellcheck disable=SC2086
 RECORD=()
 (( JFR )) && RECORD=(-XX:StartFlightRecording=filename="$OUT/rec.jfr",settings=profile,delay=${DELAY}s,duration=20s)
+SERVER=io.tollgate.bench.TollgateBenchServer
+NAME=Tollgate
+(( RELAY )) && SERVER=io.tollgate.bench.NettyRelayMain && NAME="The relay"
 taskset -c "$LAST" "$JAVA" $JVM "${RECORD[@]}" \
-  -cp "$JAR" io.tollgate.bench.TollgateBenchServer --upstream "$URL" --io-threads 1 "$@" > "$OUT/tollgate.log" 2>&1 &
+  -cp "$JAR" "$SERVER" --upstream "$URL" --io-threads 1 "$@" > "$OUT/tollgate.log" 2>&1 &
 TG=$!
 for _ in $(seq 1 300); do grep -q ready "$OUT/tollgate.log" && break; sleep 0.1; done
 PORT=$(grep -o 'ready port=[0-9]*' "$OUT/tollgate.log" | cut -d= -f2)
-KEY=$(grep -o 'key=[^ ]*' "$OUT/tollgate.log" | cut -d= -f2)
+KEY=$( (grep -o 'key=[^ ]*' "$OUT/tollgate.log" || true) | cut -d= -f2)   # the relay asks for none
 cat > "$OUT/post.lua" <<LUA
 wrk.method = "POST"
 wrk.body = '{"model":"bench-chat","messages":[{"role":"system","content":"You are a helpful assistant. Answer briefly."},{"role":"user","content":"Write one sentence about toll roads and why they exist."}],"max_tokens":16}'
@@ -140,7 +150,7 @@ TICKS0=$(ticks)
 taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$SCRIPT" "$CHAT" > "$OUT/wrk.log" &
 WRK=$!
 if (( SYSCALLS )); then
-  LOOP=$(awk '/^multiThreadIo/ { split(FILENAME, p, "/"); print p[5]; exit }' /proc/"$TG"/task/*/comm)
+  LOOP=$(awk '/^(multiThreadIo|relay-)/ { split(FILENAME, p, "/"); print p[5]; exit }' /proc/"$TG"/task/*/comm)
   sleep 3
   if command -v perf >/dev/null && [[ -n "$LOOP" ]]; then
     perf trace -s -t "$LOOP" -o "$OUT/syscalls.txt" -- sleep 5 > /dev/null 2>&1 || echo "profile.sh: perf trace failed" >&2
@@ -157,8 +167,8 @@ if [[ -n "$ASYNC" ]]; then
   agent "stop,file=$OUT/profile.collapsed,collapsed"
 fi
 REQUESTS=$(awk '/requests in/ { print $1 }' "$OUT/wrk.log")
-awk -v t=$(( TICKS1 - TICKS0 )) -v hz="$(getconf CLK_TCK)" -v n="$REQUESTS" 'BEGIN {
-  if (n > 0) printf "Tollgate CPU per request: %.1f us (%.2f s of CPU, all threads, for %d requests)\n", t / hz / n * 1e6, t / hz, n }'
+awk -v t=$(( TICKS1 - TICKS0 )) -v hz="$(getconf CLK_TCK)" -v n="$REQUESTS" -v who="$NAME" 'BEGIN {
+  if (n > 0) printf "%s CPU per request: %.1f us (%.2f s of CPU, all threads, for %d requests)\n", who, t / hz / n * 1e6, t / hz, n }'
 echo "JVM threads over the measured run (those above 1 ms of CPU a second):"
 join "$OUT/threads.before" "$OUT/threads.after" | awk -v d="$DURATION" '{
   cpu = ($7 - $3) / 1e6 / d; wait = ($8 - $4) / 1e6 / d; slices = ($9 - $5) / d
