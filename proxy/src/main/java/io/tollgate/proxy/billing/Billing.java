@@ -84,6 +84,9 @@ public final class Billing implements AutoCloseable {
     private final AtomicLong inFlight = new AtomicLong();
     private final Duration drainTimeout;
     private final Thread journaler;
+    /** The journaler's own: whether it wrote since its last sync, and when that was. */
+    private boolean unsynced;
+    private long lastSync = System.nanoTime();
     private final Thread writer;
     private final Object applySignal = new Object();
     /**
@@ -217,8 +220,6 @@ public final class Billing implements AutoCloseable {
         List<BillingStore.Outcome> fresh = new ArrayList<>(MAX_BATCH);
         Backoff retry = new Backoff();
         long lastCommit = System.nanoTime() - GROUP_COMMIT_NANOS;
-        long lastSync = System.nanoTime();
-        boolean unsynced = false;
         while (!Thread.currentThread().isInterrupted()) {  // parkNanos would return at once from now on
             try {
                 boolean stopping = !running;
@@ -232,8 +233,6 @@ public final class Billing implements AutoCloseable {
                         long syncIn = unsynced ? SYNC_NANOS - (System.nanoTime() - lastSync) : IDLE_POLL_NANOS;
                         if (unsynced && (syncIn <= 0 || stopping)) {
                             sync();
-                            unsynced = false;
-                            lastSync = System.nanoTime();
                             continue;
                         }
                         if (stopping) {
@@ -258,8 +257,6 @@ public final class Billing implements AutoCloseable {
                     unsynced = true;
                     if (now - lastSync >= SYNC_NANOS) {
                         sync();
-                        unsynced = false;
-                        lastSync = System.nanoTime();
                     }
                     if (writerIdle || journal.unapplied() >= MAX_BATCH) {   // else it comes by when its gathering ends
                         synchronized (applySignal) {
@@ -293,6 +290,8 @@ public final class Billing implements AutoCloseable {
             log.error("syncing the journal failed: outcomes written since the last sync survive a crash of the proxy, "
                     + "not necessarily one of the machine: {}", e.toString());
         }
+        unsynced = false;
+        lastSync = System.nanoTime();
     }
 
     /** Moves up to a batch of queued outcomes into {@code into}; false if none was queued. */

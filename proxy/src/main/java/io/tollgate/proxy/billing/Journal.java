@@ -386,17 +386,22 @@ public final class Journal implements OutcomeLog {
      */
     public synchronized void sync() throws IOException {
         Segment s = segments.peekLast();
-        if (s == null || !s.unsynced || s.channel == null) {
-            return;
-        }
-        s.unsynced = false;
         try {
-            s.channel.force(false);
-            syncs++;
+            force(s);
         } catch (IOException e) {
             rollBeforeAppend = true;
             throw e;
         }
+    }
+
+    /** One {@code fdatasync} of {@code s} if it was written since its last one; null or closed: nothing to do. */
+    private void force(Segment s) throws IOException {
+        if (s == null || !s.unsynced || s.channel == null) {
+            return;
+        }
+        s.unsynced = false;
+        s.channel.force(false);
+        syncs++;
     }
 
     /** The {@code fdatasync}s of records so far (tests). */
@@ -640,15 +645,11 @@ public final class Journal implements OutcomeLog {
         spare = null;
         syncDirectory();
         Segment previous = segments.peekLast();
-        if (previous != null && previous.unsynced && previous.channel != null) {
-            previous.unsynced = false;
-            try {
-                previous.channel.force(false);
-                syncs++;
-            } catch (IOException e) {
-                log.warn("could not sync the journal segment {}: its last records may not survive a crash of the machine: {}",
-                        previous.path.getFileName(), e.toString());
-            }
+        try {
+            force(previous);
+        } catch (IOException e) {
+            log.warn("could not sync the journal segment {}: its last records may not survive a crash of the machine: {}",
+                    previous.path.getFileName(), e.toString());
         }
         if (previous != null && previous != readSegment) {
             closeChannel(previous);
