@@ -113,7 +113,9 @@ taskset -c "$LAST" "$JAVA" $JVM "${RECORD[@]}" \
 TG=$!
 for _ in $(seq 1 300); do grep -q ready "$OUT/tollgate.log" && break; sleep 0.1; done
 PORT=$(grep -o 'ready port=[0-9]*' "$OUT/tollgate.log" | cut -d= -f2)
-KEY=$( (grep -o 'key=[^ ]*' "$OUT/tollgate.log" || true) | cut -d= -f2)   # the relay asks for none
+# The relay checks no key, but the mock upstream answers an empty one with 401, as OpenAI does.
+KEY=$( (grep -o 'key=[^ ]*' "$OUT/tollgate.log" || true) | cut -d= -f2)
+KEY="${KEY:-sk-relay-bench}"
 cat > "$OUT/post.lua" <<LUA
 wrk.method = "POST"
 wrk.body = '{"model":"bench-chat","messages":[{"role":"system","content":"You are a helpful assistant. Answer briefly."},{"role":"user","content":"Write one sentence about toll roads and why they exist."}],"max_tokens":16}'
@@ -160,6 +162,7 @@ if (( SYSCALLS )); then
 fi
 wait "$WRK"
 cat "$OUT/wrk.log"
+grep -q 'Non-2xx' "$OUT/wrk.log" && echo "profile.sh: some answers were not 2xx (above): this profile is not of the path meant" >&2
 TICKS1=$(ticks)
 threads > "$OUT/threads.after"
 if [[ -n "$ASYNC" ]]; then
