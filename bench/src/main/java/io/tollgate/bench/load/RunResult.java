@@ -7,6 +7,18 @@ package io.tollgate.bench.load;
 public record RunResult(double targetRate, double seconds, PhaseStats stats, long bodyBytesPerRequest,
                         long generatorGcCount, long generatorGcMillis) {
 
+    /**
+     * Two slices of one phase as one: their requests and latencies together, over their summed
+     * time (the rates are the same, and so are the requests).
+     */
+    public RunResult plus(RunResult o) {
+        PhaseStats sum = new PhaseStats();
+        sum.add(stats);
+        sum.add(o.stats);
+        return new RunResult(targetRate, seconds + o.seconds, sum, bodyBytesPerRequest,
+                generatorGcCount + o.generatorGcCount, generatorGcMillis + o.generatorGcMillis);
+    }
+
     /** Answered 2xx per second. */
     public double achievedRate() {
         return seconds <= 0 ? 0 : stats.ok / seconds;

@@ -7,6 +7,7 @@ import io.tollgate.bench.suite.Results;
 import io.tollgate.bench.suite.Settings;
 import org.HdrHistogram.Histogram;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
  * Renders a run's {@link Results} as the markdown report and its SVG plots: every table puts the
@@ -149,6 +151,42 @@ public final class Report {
                 Fmt.rate(ng.requestsPerSecond()) + " req/s", ratio >= 1.0, "tollgate/nginx req/s ≥ 1.00, " + tg.tool());
     }
 
+    /** ", in 3 interleaved rounds of 5 s (…)" for a phase's sentence; empty for one round. */
+    static String rounds(Settings s, Duration total) {
+        if (s.rounds() <= 1) {
+            return "";
+        }
+        return ", in " + s.rounds() + " interleaved rounds of " + Fmt.seconds(s.slice(total).toMillis())
+                + " (every contender in turn, each round starting with the next one, so that all are measured in the same "
+                + "minutes of a VM whose speed drifts)";
+    }
+
+    /**
+     * The saturation slices round by round, and Tollgate's over nginx's and over the relay's
+     * round by round: how far the ratio moved within the run.
+     */
+    private String saturationRounds() {
+        if (r.saturationRounds.values().stream().allMatch(l -> l.size() <= 1)) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder("Round by round, req/s in the order run:");
+        r.saturationRounds.forEach((c, rates) -> sb.append(' ').append(c).append(' ')
+                .append(rates.stream().map(Fmt::rate).collect(Collectors.joining(" / "))).append(';'));
+        sb.setLength(sb.length() - 1);
+        for (String base : List.of(NGINX, Contender.NETTY)) {
+            List<Double> tg = r.saturationRounds.get(TOLLGATE);
+            List<Double> other = r.saturationRounds.get(base);
+            if (tg != null && other != null && tg.size() == other.size() && !tg.isEmpty()) {
+                List<String> ratios = new ArrayList<>();
+                for (int i = 0; i < tg.size(); i++) {
+                    ratios.add(Fmt.ratio(tg.get(i) / other.get(i)));
+                }
+                sb.append("; tollgate ÷ ").append(base).append(" by round: ").append(String.join(" / ", ratios));
+            }
+        }
+        return sb.append(".\n\n").toString();
+    }
+
     private static String satCell(Results.Saturation s) {
         return s.error() != null ? "failed" : Fmt.rate(s.requestsPerSecond()) + " req/s";
     }
@@ -249,8 +287,9 @@ public final class Report {
                 .append(s.rateConnections()).append(" keep-alive connections sends at its own intended times, latency counts from the "
                         + "intended send time (coordinated omission corrected); \"uncorrected\" counts from the actual write. "
                         + "\"unsent\": intended sends the schedule never reached because answers came back too late. Each rate runs ")
-                .append(s.rateDuration().toSeconds()).append(" s per contender. Latencies in ms. CPU per request counts from a "
-                        + "run's start until its last outcome is in the database.\n\n");
+                .append(s.rateDuration().toSeconds()).append(" s per contender").append(rounds(s, s.rateDuration()))
+                .append(". Latencies in ms. CPU per request counts from each slice's start until its last outcome is in the "
+                        + "database.\n\n");
         for (Map.Entry<Integer, Map<String, Results.Run>> e : r.rates.entrySet()) {
             int rate = e.getKey();
             Map<String, Results.Run> runs = e.getValue();
@@ -299,7 +338,9 @@ public final class Report {
             Results.Saturation nginx = r.saturation.get(NGINX);
             String tool = r.saturation.values().stream().map(Results.Saturation::tool).filter(x -> !x.isEmpty()).findFirst().orElse("");
             sb.append("Closed loop with ").append(tool).append(", ").append(s.saturationConnections()).append(" connections, ")
-                    .append(s.saturation().toSeconds()).append(" s per contender; its latencies are not CO-corrected.\n\n");
+                    .append(s.saturation().toSeconds()).append(" s per contender").append(rounds(s, s.saturation()))
+                    .append("; req/s is all the slices' requests over their time, p50 and p99 the median slice's (wrk's "
+                            + "percentiles of separate runs do not add up), and they are not CO-corrected.\n\n");
             Markdown t = new Markdown("contender", "req/s", "p50", "p99", "errors", "vs direct", "vs nginx", "CPU µs/req (proxy / DB / Redis)");
             for (Map.Entry<String, Results.Saturation> e : r.saturation.entrySet()) {
                 Results.Saturation sat = e.getValue();
@@ -313,6 +354,7 @@ public final class Report {
                         cpu(sat.cpu()));
             }
             sb.append(t.render()).append('\n');
+            sb.append(saturationRounds());
             Results.Saturation tg = r.saturation.get(TOLLGATE);
             Results.Saturation relay = r.saturation.get(Contender.NETTY);
             if (tg != null && relay != null && tg.error() == null && relay.error() == null && tg.cpu() != null && relay.cpu() != null) {
@@ -408,7 +450,8 @@ public final class Report {
         sb.append("## (b) Streamed chat (SSE)\n\n");
         sb.append("Streams of ").append(s.sseChunks()).append(" chunks ").append(s.sseChunkDelayMs())
                 .append(" ms apart, started at a constant ").append(Fmt.rate(s.sseRate())).append(" streams/s for ")
-                .append(s.sseDuration().toSeconds()).append(" s over ").append(s.sseConnections())
+                .append(s.sseDuration().toSeconds()).append(" s").append(rounds(s, s.sseDuration())).append(" over ")
+                .append(s.sseConnections())
                 .append(" connections, after ").append(s.sseWarmup().toSeconds())
                 .append(" s of the same load unmeasured (a JVM's streaming path needs its own JIT warm-up: the chat warm-up "
                         + "does not reach it). Time to first byte counts from the intended start (CO-corrected), the uncorrected one from the request's actual write; a gap is the time between "

@@ -43,6 +43,11 @@ public interface Contender extends AutoCloseable {
      */
     record Settled(long maxPending, boolean drained, long drainMillis) {
         public static final Settled NOTHING = new Settled(0, true, 0);
+
+        /** The worst of two slices' catching up. */
+        Settled worst(Settled o) {
+            return new Settled(Math.max(maxPending, o.maxPending), drained && o.drained, Math.max(drainMillis, o.drainMillis));
+        }
     }
 
     /** Where its output went, for error messages. */

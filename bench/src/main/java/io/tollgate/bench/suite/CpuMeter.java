@@ -19,10 +19,41 @@ final class CpuMeter {
     private final Map<Long, Long> dbBefore = new HashMap<>();
     private final Map<Long, Long> redisBefore = new HashMap<>();
     private final Map<String, long[]> threadsBefore = new HashMap<>();
-    private final long startNanos = System.nanoTime();
+    private final Map<String, long[]> threadSums = new HashMap<>();
+    private long startNanos;
+    private boolean running;
+    private long proxyNanos;
+    private long dbNanos;
+    private long redisNanos;
+    private boolean db;
+    private boolean redis;
+    private long elapsedNanos;
 
     private CpuMeter(Contender contender) {
         this.contender = contender;
+    }
+
+    /** A meter that counts from now. */
+    static CpuMeter start(Contender c) {
+        CpuMeter m = new CpuMeter(c);
+        m.resume();
+        return m;
+    }
+
+    /** A meter that counts nothing until {@link #resume}: one phase measured in slices. */
+    static CpuMeter paused(Contender c) {
+        return new CpuMeter(c);
+    }
+
+    /** Counts from now on, until {@link #pause} or {@link #stop}. */
+    void resume() {
+        if (running) {
+            return;
+        }
+        before.clear();
+        dbBefore.clear();
+        redisBefore.clear();
+        threadsBefore.clear();
         for (long pid : contender.proxyPids()) {
             before.put(pid, ProcStats.cpuNanos(pid));
             ProcStats.addThreads(pid, threadsBefore);
@@ -33,26 +64,48 @@ final class CpuMeter {
         for (long pid : redisPids(contender)) {
             redisBefore.put(pid, ProcStats.cpuNanos(pid));
         }
+        startNanos = System.nanoTime();
+        running = true;
     }
 
-    static CpuMeter start(Contender c) {
-        return new CpuMeter(c);
+    /** Adds what was spent since {@link #resume} and stops counting. */
+    void pause() {
+        if (!running) {
+            return;
+        }
+        running = false;
+        elapsedNanos += System.nanoTime() - startNanos;
+        Map<String, long[]> threadsAfter = new HashMap<>();
+        for (long pid : contender.proxyPids()) {
+            proxyNanos += ProcStats.cpuNanos(pid) - before.getOrDefault(pid, 0L);
+            ProcStats.addThreads(pid, threadsAfter);
+        }
+        threadsAfter.forEach((name, a) -> {
+            long[] b = threadsBefore.getOrDefault(name, new long[3]);
+            long[] sum = threadSums.computeIfAbsent(name, k -> new long[3]);
+            for (int i = 0; i < sum.length; i++) {
+                sum[i] += Math.max(0, a[i] - b[i]);
+            }
+        });
+        List<Long> dbPids = databasePids(contender);
+        for (long pid : dbPids) {
+            dbNanos += ProcStats.cpuNanos(pid) - dbBefore.getOrDefault(pid, 0L);
+        }
+        db |= !dbPids.isEmpty();
+        for (long pid : redisBefore.keySet()) {
+            redisNanos += ProcStats.cpuNanos(pid) - redisBefore.get(pid);
+        }
+        redis |= !redisBefore.isEmpty();
     }
 
-    /** Per-request CPU since {@link #start}, over {@code requests} answered requests. */
+    /** Per-request CPU of every counted span, over {@code requests} answered requests in them. */
     Results.Cpu stop(long requests) {
+        pause();
         if (requests <= 0 || contender.proxyPids().isEmpty()) {
             return Results.Cpu.NONE;
         }
-        long proxy = 0;
-        Map<String, long[]> threadsAfter = new HashMap<>();
-        for (long pid : contender.proxyPids()) {
-            proxy += ProcStats.cpuNanos(pid) - before.getOrDefault(pid, 0L);
-            ProcStats.addThreads(pid, threadsAfter);
-        }
-        return new Results.Cpu(proxy / 1000.0 / requests, spent(databasePids(contender), dbBefore, requests),
-                spent(redisBefore.keySet(), redisBefore, requests),
-                threadUse(threadsBefore, threadsAfter, System.nanoTime() - startNanos));
+        return new Results.Cpu(proxyNanos / 1000.0 / requests, db ? dbNanos / 1000.0 / requests : Double.NaN,
+                redis ? redisNanos / 1000.0 / requests : Double.NaN, threadUse(Map.of(), threadSums, elapsedNanos));
     }
 
     /**
@@ -75,17 +128,6 @@ final class CpuMeter {
         });
         out.sort(Comparator.comparingDouble(Results.ThreadUse::cpuMsPerSecond).reversed());
         return out;
-    }
-
-    /** µs per request the processes spent since their reading in {@code before}; NaN for none. */
-    private static double spent(Iterable<Long> pids, Map<Long, Long> before, long requests) {
-        long n = 0;
-        boolean any = false;
-        for (long pid : pids) {
-            n += ProcStats.cpuNanos(pid) - before.getOrDefault(pid, 0L);
-            any = true;
-        }
-        return any ? n / 1000.0 / requests : Double.NaN;
     }
 
     /** The redis-server processes, when Tollgate's rate limit is in Redis. */

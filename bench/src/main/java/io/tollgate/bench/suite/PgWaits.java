@@ -18,6 +18,8 @@ final class PgWaits implements AutoCloseable {
 
     private final Map<String, Integer> counts = new TreeMap<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
+    /** Off between a phase's slices, when other contenders run and Tollgate's backends sit idle. */
+    private volatile boolean sampling = true;
     private final Thread thread;
     private int samples;
 
@@ -37,6 +39,10 @@ final class PgWaits implements AutoCloseable {
                      + "FROM pg_stat_activity WHERE datname = ? AND state = 'active' AND pid <> pg_backend_pid()")) {
             ps.setString(1, database);
             while (running.get()) {
+                if (!sampling) {
+                    Thread.sleep(100);
+                    continue;
+                }
                 try (ResultSet rs = ps.executeQuery()) {
                     synchronized (counts) {
                         samples++;
@@ -68,6 +74,15 @@ final class PgWaits implements AutoCloseable {
                     .collect(Collectors.joining(", "));
             return parts + String.format(java.util.Locale.ROOT, " (%.1f backends active on average)", (double) total / samples);
         }
+    }
+
+    /** Stops sampling until {@link #resume}. */
+    void pause() {
+        sampling = false;
+    }
+
+    void resume() {
+        sampling = true;
     }
 
     @Override

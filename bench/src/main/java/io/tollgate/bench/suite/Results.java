@@ -82,6 +82,8 @@ public final class Results {
     public final List<String> contenders = new ArrayList<>();
     public final Map<Integer, Map<String, Run>> rates = new TreeMap<>();
     public final Map<String, Saturation> saturation = new LinkedHashMap<>();
+    /** Each contender's saturation req/s round by round, in the order run (see {@link Settings}). */
+    public final Map<String, List<Double>> saturationRounds = new LinkedHashMap<>();
     public final Map<String, Run> sse = new LinkedHashMap<>();
     public final Map<String, Upload> uploads = new LinkedHashMap<>();
     public final Map<String, Streams> streams = new LinkedHashMap<>();

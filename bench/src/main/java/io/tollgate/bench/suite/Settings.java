@@ -4,12 +4,17 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * How long and how hard each scenario runs. {@link #forFullRun()} is the real measurement (about eight
+ * How long and how hard each scenario runs. The fixed rates, the saturation and the SSE
+ * measurement each run in {@code rounds} interleaved slices: round after round, every contender
+ * runs its share ({@code rateDuration / rounds}, …) in turn, each round starting with the next
+ * contender, so that all of them see the same phases of a VM whose speed drifts from minute to
+ * minute, and a difference between two contenders is not the minute it was measured in. {@link #forFullRun()} is the real measurement (about eight
  * minutes of load, after two minutes of warm-up per contender); {@link #forQuickRun()} keeps every scenario and contender but shortens them, and
  * holds 2,000 streams instead of 10,000, for a smoke run of under three minutes.
  */
 public record Settings(
         boolean quick,
+        int rounds,
         Duration warmup,
         List<Integer> rates,
         Duration rateDuration,
@@ -39,7 +44,7 @@ public record Settings(
     public static final int UPLOAD_BYTES = 512 * 1024;
 
     public static Settings forFullRun() {
-        return new Settings(false, Duration.ofSeconds(120), List.of(1_000, 2_000, 5_000), Duration.ofSeconds(15), 64,
+        return new Settings(false, 3, Duration.ofSeconds(120), List.of(1_000, 2_000, 5_000), Duration.ofSeconds(15), 64,
                 Duration.ofSeconds(5), Duration.ofSeconds(15), 64,
                 100, Duration.ofSeconds(60), Duration.ofSeconds(20), 100, 10, 250,
                 Duration.ofSeconds(10), Duration.ofSeconds(15), 8, UPLOAD_BYTES, 32 * 1024, Duration.ofMillis(150),
@@ -47,11 +52,22 @@ public record Settings(
     }
 
     public static Settings forQuickRun() {
-        return new Settings(true, Duration.ofSeconds(2), List.of(1_000, 2_000, 5_000), Duration.ofSeconds(4), 64,
+        return new Settings(true, 2, Duration.ofSeconds(2), List.of(1_000, 2_000, 5_000), Duration.ofSeconds(4), 64,
                 Duration.ofSeconds(3), Duration.ofSeconds(4), 64,
                 50, Duration.ofSeconds(1), Duration.ofSeconds(5), 100, 10, 150,
                 Duration.ofSeconds(1), Duration.ofSeconds(4), 8, UPLOAD_BYTES, 64 * 1024, Duration.ofMillis(100),
                 2_000, 40, 750, 1_000, Duration.ofSeconds(3));
+    }
+
+    public Settings {
+        if (rounds < 1) {
+            throw new IllegalArgumentException("rounds must be at least 1: " + rounds);
+        }
+    }
+
+    /** One contender's share of one round: {@code total} split in {@link #rounds} slices. */
+    public Duration slice(Duration total) {
+        return total.dividedBy(rounds);
     }
 
     /** A stream of the SSE scenario lasts about this long. */

@@ -19,10 +19,13 @@ import java.time.Duration;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
 
 /**
  * Runs the scenarios against each contender in turn, all against the same mock upstream process,
@@ -185,23 +188,94 @@ public final class Suite implements AutoCloseable {
         log(scenario + " done in " + Math.round((System.nanoTime() - t0) / 1e9) + " s");
     }
 
+    // ------------------------------------------------------------------ rounds
+
+    /**
+     * Calls {@code slice} for each contender, {@link Settings#rounds} times over: round after
+     * round, every contender in turn, each round starting one contender further along. So every
+     * contender's measurement is spread over the whole phase, and two contenders compared were
+     * measured in the same minutes, not one after the other.
+     */
+    private void inRounds(List<Contender> contenders, Consumer<Contender> slice) {
+        for (int round = 0; round < s.rounds(); round++) {
+            for (Contender c : rotated(contenders, round)) {
+                slice.accept(c);
+            }
+        }
+    }
+
+    /** The list starting at its {@code round}-th element (mod its size), the rest after in order. */
+    static <T> List<T> rotated(List<T> list, int round) {
+        List<T> out = new ArrayList<>(list);
+        if (!out.isEmpty()) {
+            Collections.rotate(out, -(round % out.size()));
+        }
+        return out;
+    }
+
+    /** One contender's slices of a phase, summed: its requests and latencies, its CPU, its catching up. */
+    private static final class Slices {
+        final CpuMeter cpu;
+        RunResult result;
+        Contender.Settled settled = Contender.Settled.NOTHING;
+        String error;
+
+        Slices(Contender c) {
+            cpu = CpuMeter.paused(c);
+        }
+
+        void add(RunResult r, Contender.Settled s) {
+            result = result == null ? r : result.plus(r);
+            settled = settled.worst(s);
+        }
+
+        /** The phase failed: the slices after are skipped, and the report says why. */
+        void fail(String why) {
+            cpu.pause();
+            if (error == null) {
+                error = why;
+            }
+        }
+
+        Results.Run run() {
+            if (error != null || result == null) {
+                return Results.Run.failed(error != null ? error : "not measured");
+            }
+            return new Results.Run(result, cpu.stop(result.stats().ok + result.stats().non2xx), settled, null);
+        }
+    }
+
+    private static Map<Contender, Slices> slices(List<Contender> contenders) {
+        Map<Contender, Slices> m = new LinkedHashMap<>();
+        contenders.forEach(c -> m.put(c, new Slices(c)));
+        return m;
+    }
+
     // ------------------------------------------------------------------ (a) small chat
 
     private void chat() {
+        List<Contender> cs = contenders();
         for (int rate : s.rates()) {
-            for (Contender c : contenders()) {
-                Results.Run run = measureRate(c, rate);
+            Map<Contender, Slices> acc = slices(cs);
+            inRounds(cs, c -> measureRate(c, rate, acc.get(c)));
+            acc.forEach((c, sl) -> {
+                Results.Run run = sl.run();
                 results.rate(rate).put(c.name(), run);
                 log("chat %d rps %-8s %s".formatted(rate, c.name(), summary(run)));
-            }
+            });
         }
-        for (Contender c : contenders()) {
-            Results.Saturation sat = saturate(c);
-            results.saturation.put(c.name(), sat);
-            log("chat saturation %-8s %s".formatted(c.name(), sat.error() != null ? "FAILED " + sat.error()
-                    : Fmt.rate(sat.requestsPerSecond()) + " req/s p50 " + Fmt.ms(sat.p50Ms()) + " ms p99 "
-                    + Fmt.ms(sat.p99Ms()) + " ms errors " + sat.errors()));
-        }
+        Map<Contender, Saturating> sat = new LinkedHashMap<>();
+        cs.forEach(c -> sat.put(c, new Saturating(c, PgWaits.start(adminPg, c))));
+        inRounds(cs, c -> saturate(c, sat.get(c)));
+        sat.forEach((c, acc) -> {
+            Results.Saturation run = acc.result();
+            results.saturation.put(c.name(), run);
+            results.saturationRounds.put(c.name(), List.copyOf(acc.rates));
+            log("chat saturation %-8s %s".formatted(c.name(), run.error() != null ? "FAILED " + run.error()
+                    : Fmt.rate(run.requestsPerSecond()) + " req/s (rounds " + acc.rates.stream().map(Fmt::rate)
+                    .collect(Collectors.joining(", ")) + ") p50 " + Fmt.ms(run.p50Ms()) + " ms p99 "
+                    + Fmt.ms(run.p99Ms()) + " ms errors " + run.errors()));
+        });
     }
 
     private boolean warmedUp;
@@ -258,19 +332,25 @@ public final class Suite implements AutoCloseable {
                 Fmt.seconds(settled.drainMillis()), settled.drained() ? "" : " (NOT all: still draining)");
     }
 
-    private Results.Run measureRate(Contender c, int rate) {
+    private void measureRate(Contender c, int rate, Slices acc) {
+        if (acc.error != null) {
+            return;
+        }
         if (!c.alive()) {
-            return Results.Run.failed("the process is gone; see " + c.log());
+            acc.fail("the process is gone; see " + c.log());
+            return;
         }
         List<LoadConnection> conns = null;
         try {
             conns = client.connect(c.host(), c.port(), s.rateConnections());
-            CpuMeter cpu = CpuMeter.start(c);
-            RunResult r = Drive.constantRate(conns, chatRequest(c, false, Map.of()), rate, s.rateDuration(), s.grace(), 0);
+            acc.cpu.resume();
+            RunResult r = Drive.constantRate(conns, chatRequest(c, false, Map.of()), rate, s.slice(s.rateDuration()),
+                    s.grace(), 0);
             Contender.Settled settled = c.settle();
-            return new Results.Run(r, cpu.stop(r.stats().ok + r.stats().non2xx), settled, null);
+            acc.cpu.pause();
+            acc.add(r, settled);
         } catch (RuntimeException e) {
-            return Results.Run.failed(e.toString());
+            acc.fail(e.toString());
         } finally {
             if (conns != null) {
                 LoadClient.closeAll(conns);
@@ -278,38 +358,107 @@ public final class Suite implements AutoCloseable {
         }
     }
 
-    private Results.Saturation saturate(Contender c) {
-        if (!c.alive()) {
-            return Results.Saturation.failed("the process is gone; see " + c.log());
+    /**
+     * One contender's saturation slices: requests over their summed time, and the median
+     * slice's p50 and p99 (wrk's percentiles of separate runs do not add up).
+     */
+    private static final class Saturating {
+        final CpuMeter cpu;
+        final PgWaits waits;
+        final List<Double> rates = new ArrayList<>();
+        final List<Double> p50s = new ArrayList<>();
+        final List<Double> p99s = new ArrayList<>();
+        String tool = "";
+        long requests;
+        double seconds;
+        long errors;
+        Contender.Settled settled = Contender.Settled.NOTHING;
+        String error;
+
+        Saturating(Contender c, PgWaits waits) {
+            this.cpu = CpuMeter.paused(c);
+            this.waits = waits;
+            if (waits != null) {
+                waits.pause();
+            }
         }
-        String body = Bodies.chat(TollgateBenchServer.MODEL, false, CHAT_MAX_TOKENS);
-        PgWaits waits = PgWaits.start(adminPg, c);
+
+        void add(String tool, double rate, long requests, double p50, double p99, long errors, Contender.Settled s) {
+            this.tool = tool;
+            rates.add(rate);
+            p50s.add(p50);
+            p99s.add(p99);
+            this.requests += requests;
+            this.seconds += rate > 0 ? requests / rate : 0;
+            this.errors += errors;
+            settled = settled.worst(s);
+        }
+
+        void fail(String why) {
+            cpu.pause();
+            if (error == null) {
+                error = why;
+            }
+        }
+
+        Results.Saturation result() {
+            String db = null;
+            if (waits != null) {
+                db = waits.summary();
+                waits.close();
+            }
+            if (error != null || rates.isEmpty()) {
+                return Results.Saturation.failed(error != null ? error : "not measured");
+            }
+            return new Results.Saturation(tool, seconds <= 0 ? 0 : requests / seconds, requests, median(p50s), median(p99s),
+                    errors, cpu.stop(requests), settled, db, null);
+        }
+
+        private static double median(List<Double> xs) {
+            List<Double> sorted = xs.stream().sorted().toList();
+            int n = sorted.size();
+            return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+        }
+    }
+
+    private void saturate(Contender c, Saturating acc) {
+        if (acc.error != null) {
+            return;
+        }
+        if (!c.alive()) {
+            acc.fail("the process is gone; see " + c.log());
+            return;
+        }
+        Duration slice = s.slice(s.saturation());
         try {
-            CpuMeter cpu = CpuMeter.start(c);
+            if (acc.waits != null) {
+                acc.waits.resume();
+            }
+            acc.cpu.resume();
             if (wrk != null) {
                 Wrk.Result w = Wrk.run(launch.pinClient(), wrk, "http://" + c.host() + ":" + c.port() + PATH, c.headers(),
-                        body, s.saturationConnections(), launch.clientThreads(), s.saturation(), dir);
-                String db = waits == null ? null : waits.summary();
+                        Bodies.chat(TollgateBenchServer.MODEL, false, CHAT_MAX_TOKENS), s.saturationConnections(),
+                        launch.clientThreads(), slice, dir);
                 Contender.Settled settled = c.settle();
-                return new Results.Saturation("wrk", w.requestsPerSecond(), w.requests(), w.p50(), w.p99(),
-                        w.non2xx() + w.socketErrors(), cpu.stop(w.requests()), settled, db, null);
+                acc.cpu.pause();
+                acc.add("wrk", w.requestsPerSecond(), w.requests(), w.p50(), w.p99(), w.non2xx() + w.socketErrors(), settled);
+                return;
             }
             List<LoadConnection> conns = client.connect(c.host(), c.port(), s.saturationConnections());
             try {
-                RunResult r = Drive.closedLoop(conns, chatRequest(c, false, Map.of()), s.saturation(), s.grace());
-                String db = waits == null ? null : waits.summary();
+                RunResult r = Drive.closedLoop(conns, chatRequest(c, false, Map.of()), slice, s.grace());
                 Contender.Settled settled = c.settle();
-                return new Results.Saturation("Java generator, closed loop", r.achievedRate(), r.stats().ok,
-                        Fmt.ms(r.stats().latency, 50), Fmt.ms(r.stats().latency, 99), r.stats().failures(),
-                        cpu.stop(r.stats().ok + r.stats().non2xx), settled, db, null);
+                acc.cpu.pause();
+                acc.add("Java generator, closed loop", r.achievedRate(), r.stats().ok, Fmt.ms(r.stats().latency, 50),
+                        Fmt.ms(r.stats().latency, 99), r.stats().failures(), settled);
             } finally {
                 LoadClient.closeAll(conns);
             }
         } catch (Exception e) {
-            return Results.Saturation.failed(e.toString());
+            acc.fail(e.toString());
         } finally {
-            if (waits != null) {
-                waits.close();
+            if (acc.waits != null) {
+                acc.waits.pause();
             }
         }
     }
@@ -320,32 +469,55 @@ public final class Suite implements AutoCloseable {
         Map<String, String> mockHeaders = Map.of("x-mock-tokens", Integer.toString(s.sseChunks()),
                 "x-mock-chunk-delay-ms", Integer.toString(s.sseChunkDelayMs()));
         Duration grace = s.grace().plus(s.sseStreamLength());
-        for (Contender c : contenders()) {
-            if (!c.alive()) {
-                results.sse.put(c.name(), Results.Run.failed("the process is gone; see " + c.log()));
-                continue;
+        List<Contender> cs = contenders();
+        Map<Contender, Slices> acc = slices(cs);
+        // Each contender's streaming path warmed first, in turn; then the measured slices in rounds.
+        for (Contender c : cs) {
+            sseSlice(c, acc.get(c), mockHeaders, grace, s.sseWarmup(), false);
+        }
+        inRounds(cs, c -> sseSlice(c, acc.get(c), mockHeaders, grace, s.slice(s.sseDuration()), true));
+        acc.forEach((c, sl) -> {
+            Results.Run run = sl.run();
+            results.sse.put(c.name(), run);
+            if (run.error() != null) {
+                log("sse " + c.name() + " FAILED " + run.error());
+                return;
             }
-            List<LoadConnection> conns = null;
-            try {
-                conns = client.connect(c.host(), c.port(), s.sseConnections());
-                Request req = chatRequest(c, true, mockHeaders);
-                Drive.constantRate(conns, req, s.sseRate(), s.sseWarmup(), grace, s.sseChunks());
+            PhaseStats st = run.result().stats();
+            log("sse %-8s %d streams ok, ttfb p99 %s ms, gap p50 %s p99 %s ms, %d failed".formatted(c.name(), st.ok,
+                    Fmt.ms(Fmt.ms(st.ttfb, 99)), Fmt.ms(Fmt.ms(st.gaps, 50)), Fmt.ms(Fmt.ms(st.gaps, 99)), st.failures()));
+        });
+    }
+
+    /** Streams at the scenario's rate for {@code length}: measured into {@code acc}, or a warm-up. */
+    private void sseSlice(Contender c, Slices acc, Map<String, String> mockHeaders, Duration grace, Duration length,
+                          boolean measured) {
+        if (acc.error != null) {
+            return;
+        }
+        if (!c.alive()) {
+            acc.fail("the process is gone; see " + c.log());
+            return;
+        }
+        List<LoadConnection> conns = null;
+        try {
+            conns = client.connect(c.host(), c.port(), s.sseConnections());
+            Request req = chatRequest(c, true, mockHeaders);
+            if (!measured) {
+                Drive.constantRate(conns, req, s.sseRate(), length, grace, s.sseChunks());
                 c.settle();
-                CpuMeter cpu = CpuMeter.start(c);
-                RunResult r = Drive.constantRate(conns, req, s.sseRate(), s.sseDuration(), grace, s.sseChunks());
-                Contender.Settled settled = c.settle();
-                Results.Run run = new Results.Run(r, cpu.stop(r.stats().ok + r.stats().non2xx), settled, null);
-                results.sse.put(c.name(), run);
-                log("sse %-8s %d streams ok, ttfb p99 %s ms, gap p50 %s p99 %s ms, %d failed".formatted(c.name(),
-                        r.stats().ok, Fmt.ms(Fmt.ms(r.stats().ttfb, 99)), Fmt.ms(Fmt.ms(r.stats().gaps, 50)),
-                        Fmt.ms(Fmt.ms(r.stats().gaps, 99)), r.stats().failures()));
-            } catch (RuntimeException e) {
-                results.sse.put(c.name(), Results.Run.failed(e.toString()));
-                log("sse " + c.name() + " FAILED " + e);
-            } finally {
-                if (conns != null) {
-                    LoadClient.closeAll(conns);
-                }
+                return;
+            }
+            acc.cpu.resume();
+            RunResult r = Drive.constantRate(conns, req, s.sseRate(), length, grace, s.sseChunks());
+            Contender.Settled settled = c.settle();
+            acc.cpu.pause();
+            acc.add(r, settled);
+        } catch (RuntimeException e) {
+            acc.fail(e.toString());
+        } finally {
+            if (conns != null) {
+                LoadClient.closeAll(conns);
             }
         }
     }

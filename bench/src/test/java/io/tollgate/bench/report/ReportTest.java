@@ -147,6 +147,20 @@ class ReportTest {
     }
 
     @Test
+    void showsTheSaturationRoundByRoundAndTheRatiosInEach() {
+        Results r = results();
+        r.saturationRounds.put("direct", List.of(41_000.0, 39_000.0));
+        r.saturationRounds.put("nginx", List.of(25_000.0, 15_000.0));
+        r.saturationRounds.put("tollgate", List.of(10_000.0, 12_000.0));
+        String md = Report.render(r, "r").get("r.md");
+
+        assertThat(md).contains("4 s per contender, in 2 interleaved rounds of 2.0 s");   // the quick run's saturation
+        assertThat(md).contains("Round by round, req/s in the order run: direct 41,000 / 39,000; nginx 25,000 / 15,000; "
+                + "tollgate 10,000 / 12,000; tollgate ÷ nginx by round: 0.40× / 0.80×.");
+        assertThat(md).doesNotContain("tollgate ÷ netty");
+    }
+
+    @Test
     void saysWhatWasNotMeasured() {
         Results r = new Results();
         r.settings = Settings.forQuickRun();

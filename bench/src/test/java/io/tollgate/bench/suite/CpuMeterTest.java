@@ -59,6 +59,79 @@ class CpuMeterTest {
         assertThat(threads.keySet()).allMatch(name -> name.length() <= 15 && name.equals(name.strip()));
     }
 
+    /**
+     * A phase measured in slices counts only its slices: a thread that spins 60 ms and then
+     * idles 60 ms in each of two counted spans, and spins a second between them, used about half
+     * of the counted time, and the process about 120 ms of CPU in all.
+     */
+    @Test
+    void aPausedMeterCountsNothingUntilItResumes() throws Exception {
+        Contender self = new Contender() {
+            public String name() { return "self"; }
+            public String host() { return "127.0.0.1"; }
+            public int port() { return 0; }
+            public Map<String, String> headers() { return Map.of(); }
+            public List<Long> proxyPids() { return List.of(ProcessHandle.current().pid()); }
+            public boolean alive() { return true; }
+            public String log() { return "-"; }
+            public void close() { }
+        };
+        try (Spinner probe = new Spinner("meter-probe")) {
+            CpuMeter meter = CpuMeter.paused(self);
+            probe.spin(300);                      // before the first slice: not counted
+            meter.resume();
+            probe.spin(60);
+            Thread.sleep(60);
+            meter.pause();
+            probe.spin(1_000);                    // between the slices: not counted
+            meter.resume();
+            probe.spin(60);
+            Thread.sleep(60);
+            Results.Cpu cpu = meter.stop(1_000);
+
+            Results.ThreadUse use = cpu.threads().stream().filter(t -> t.name().equals("meter-probe")).findFirst().orElseThrow();
+            assertThat(use.cpuMsPerSecond()).as("the probe's CPU a second of the counted time").isBetween(250.0, 750.0);
+            assertThat(cpu.proxyMicrosPerRequest()).as("the process's CPU a request over 1,000 requests, µs")
+                    .isGreaterThanOrEqualTo(60.0).isLessThan(800.0);
+        }
+    }
+
+    /** A thread of one name that stays alive (its CPU stays readable) and spins when asked. */
+    private static final class Spinner implements AutoCloseable {
+        private final java.util.concurrent.SynchronousQueue<Long> asks = new java.util.concurrent.SynchronousQueue<>();
+        private final java.util.concurrent.SynchronousQueue<Boolean> dones = new java.util.concurrent.SynchronousQueue<>();
+        private final Thread thread;
+
+        Spinner(String name) {
+            thread = new Thread(() -> {
+                try {
+                    for (long millis = asks.take(); millis >= 0; millis = asks.take()) {
+                        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+                        while (System.nanoTime() < end) {
+                            Thread.onSpinWait();
+                        }
+                        dones.put(true);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, name);
+            thread.start();
+        }
+
+        /** Spins about {@code millis} ms of CPU on this thread, and returns when done. */
+        void spin(long millis) throws InterruptedException {
+            asks.put(millis);
+            dones.take();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            asks.put(-1L);
+            thread.join();
+        }
+    }
+
     @Test
     void parsesASchedstatLine() {
         assertThat(ProcStats.parseSchedstat("123456789 2345678 42\n")).containsExactly(123_456_789L, 2_345_678L, 42L);
