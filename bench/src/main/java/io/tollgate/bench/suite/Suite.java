@@ -213,28 +213,46 @@ public final class Suite implements AutoCloseable {
         return out;
     }
 
-    /** One contender's slices of a phase, summed: its requests and latencies, its CPU, its catching up. */
-    private static final class Slices {
+    /**
+     * What one contender's slices of a phase share: the CPU meter that runs only in them, the
+     * worst catching up after any, and the first failure (the slices after it are skipped).
+     */
+    private abstract static class Sliced {
         final CpuMeter cpu;
-        RunResult result;
         Contender.Settled settled = Contender.Settled.NOTHING;
         String error;
 
-        Slices(Contender c) {
+        Sliced(Contender c) {
             cpu = CpuMeter.paused(c);
         }
 
-        void add(RunResult r, Contender.Settled s) {
-            result = result == null ? r : result.plus(r);
-            settled = settled.worst(s);
+        /** Whether this slice is not to run: an earlier one failed, or the process is gone (which fails it). */
+        boolean skip(Contender c) {
+            if (error == null && !c.alive()) {
+                fail("the process is gone; see " + c.log());
+            }
+            return error != null;
         }
 
-        /** The phase failed: the slices after are skipped, and the report says why. */
         void fail(String why) {
             cpu.pause();
             if (error == null) {
                 error = why;
             }
+        }
+    }
+
+    /** One contender's slices of a phase, summed: its requests and latencies, its CPU, its catching up. */
+    private static final class Slices extends Sliced {
+        RunResult result;
+
+        Slices(Contender c) {
+            super(c);
+        }
+
+        void add(RunResult r, Contender.Settled s) {
+            result = result == null ? r : result.plus(r);
+            settled = settled.worst(s);
         }
 
         Results.Run run() {
@@ -333,11 +351,7 @@ public final class Suite implements AutoCloseable {
     }
 
     private void measureRate(Contender c, int rate, Slices acc) {
-        if (acc.error != null) {
-            return;
-        }
-        if (!c.alive()) {
-            acc.fail("the process is gone; see " + c.log());
+        if (acc.skip(c)) {
             return;
         }
         List<LoadConnection> conns = null;
@@ -362,8 +376,7 @@ public final class Suite implements AutoCloseable {
      * One contender's saturation slices: requests over their summed time, and the median
      * slice's p50 and p99 (wrk's percentiles of separate runs do not add up).
      */
-    private static final class Saturating {
-        final CpuMeter cpu;
+    private static final class Saturating extends Sliced {
         final PgWaits waits;
         final List<Double> rates = new ArrayList<>();
         final List<Double> p50s = new ArrayList<>();
@@ -372,11 +385,9 @@ public final class Suite implements AutoCloseable {
         long requests;
         double seconds;
         long errors;
-        Contender.Settled settled = Contender.Settled.NOTHING;
-        String error;
 
         Saturating(Contender c, PgWaits waits) {
-            this.cpu = CpuMeter.paused(c);
+            super(c);
             this.waits = waits;
             if (waits != null) {
                 waits.pause();
@@ -392,13 +403,6 @@ public final class Suite implements AutoCloseable {
             this.seconds += rate > 0 ? requests / rate : 0;
             this.errors += errors;
             settled = settled.worst(s);
-        }
-
-        void fail(String why) {
-            cpu.pause();
-            if (error == null) {
-                error = why;
-            }
         }
 
         Results.Saturation result() {
@@ -422,11 +426,7 @@ public final class Suite implements AutoCloseable {
     }
 
     private void saturate(Contender c, Saturating acc) {
-        if (acc.error != null) {
-            return;
-        }
-        if (!c.alive()) {
-            acc.fail("the process is gone; see " + c.log());
+        if (acc.skip(c)) {
             return;
         }
         Duration slice = s.slice(s.saturation());
@@ -492,11 +492,7 @@ public final class Suite implements AutoCloseable {
     /** Streams at the scenario's rate for {@code length}: measured into {@code acc}, or a warm-up. */
     private void sseSlice(Contender c, Slices acc, Map<String, String> mockHeaders, Duration grace, Duration length,
                           boolean measured) {
-        if (acc.error != null) {
-            return;
-        }
-        if (!c.alive()) {
-            acc.fail("the process is gone; see " + c.log());
+        if (acc.skip(c)) {
             return;
         }
         List<LoadConnection> conns = null;
