@@ -173,15 +173,16 @@ public final class Report {
         r.saturationRounds.forEach((c, rates) -> sb.append(' ').append(c).append(' ')
                 .append(rates.stream().map(Fmt::rate).collect(Collectors.joining(" / "))).append(';'));
         sb.setLength(sb.length() - 1);
-        for (String base : List.of(NGINX, Contender.NETTY)) {
-            List<Double> tg = r.saturationRounds.get(TOLLGATE);
-            List<Double> other = r.saturationRounds.get(base);
-            if (tg != null && other != null && tg.size() == other.size() && !tg.isEmpty()) {
+        for (String[] pair : List.of(new String[] {TOLLGATE, NGINX}, new String[] {TOLLGATE, Contender.NETTY},
+                new String[] {Contender.TOLLGATE_B, TOLLGATE})) {
+            List<Double> a = r.saturationRounds.get(pair[0]);
+            List<Double> b = r.saturationRounds.get(pair[1]);
+            if (a != null && b != null && a.size() == b.size() && !a.isEmpty()) {
                 List<String> ratios = new ArrayList<>();
-                for (int i = 0; i < tg.size(); i++) {
-                    ratios.add(Fmt.ratio(tg.get(i) / other.get(i)));
+                for (int i = 0; i < a.size(); i++) {
+                    ratios.add(Fmt.ratio(a.get(i) / b.get(i)));
                 }
-                sb.append("; tollgate ÷ ").append(base).append(" by round: ").append(String.join(" / ", ratios));
+                sb.append("; ").append(pair[0]).append(" ÷ ").append(pair[1]).append(" by round: ").append(String.join(" / ", ratios));
             }
         }
         return sb.append(".\n\n").toString();

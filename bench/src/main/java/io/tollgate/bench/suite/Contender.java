@@ -11,6 +11,12 @@ public interface Contender extends AutoCloseable {
     /** A plain Netty relay, no feature: the floor of Tollgate's stack. */
     String NETTY = "netty";
     String TOLLGATE = "tollgate";
+    /**
+     * A second Tollgate beside the first, with TOLLGATE_BENCH_B_JVM_OPTS added to its JVM options
+     * and TOLLGATE_BENCH_B_SERVER_ARGS to its arguments: an A/B comparison measured in the same
+     * rounds (or, with neither set, an A/A one: the noise between two identical proxies).
+     */
+    String TOLLGATE_B = "tollgate-b";
 
     String name();
 

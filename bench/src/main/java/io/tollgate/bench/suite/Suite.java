@@ -57,6 +57,7 @@ public final class Suite implements AutoCloseable {
     private NginxProcess nginx;
     private RelayProcess relay;
     private TollgateProcess tollgate;
+    private TollgateProcess tollgateB;
 
     public Suite(Settings s, Launch launch, Path dir, String nginxBinary, String wrk, String adminPg, List<String> wanted,
                  Results results) {
@@ -106,6 +107,22 @@ public final class Suite implements AutoCloseable {
                 note("netty: skipped, it did not start: " + e.getMessage());
             }
         }
+        if (wanted.contains(Contender.TOLLGATE_B)) {
+            List<String> jvm = TollgateProcess.words(System.getenv("TOLLGATE_BENCH_B_JVM_OPTS"));
+            List<String> args = TollgateProcess.words(System.getenv("TOLLGATE_BENCH_B_SERVER_ARGS"));
+            try {
+                tollgateB = TollgateProcess.start(launch, mock.baseUrl(), adminPg, dir, Contender.TOLLGATE_B, jvm, args);
+                results.machine.put("tollgate-b", (jvm.isEmpty() && args.isEmpty() ? "a second Tollgate, the same as the first "
+                        + "(an A/A run: the differences between the two are the noise)" : "a second Tollgate with JVM options +["
+                        + String.join(" ", jvm) + "] and server arguments +[" + String.join(" ", args) + "]")
+                        + " (TOLLGATE_BENCH_B_JVM_OPTS, TOLLGATE_BENCH_B_SERVER_ARGS); features " + String.join(", ", tollgateB.features())
+                        + ", garbage collector " + tollgateB.collector());
+                log("tollgate-b on port " + tollgateB.port() + " (database " + tollgateB.database() + ")");
+            } catch (IOException | RuntimeException e) {
+                tollgateB = null;
+                note("tollgate-b: skipped, it did not start: " + e.getMessage());
+            }
+        }
         if (!wanted.contains(Contender.TOLLGATE)) {
             return;
         }
@@ -134,7 +151,7 @@ public final class Suite implements AutoCloseable {
     }
 
     private void closeProxies() {
-        for (Contender proxy : new Contender[] {tollgate, nginx, relay}) {
+        for (Contender proxy : new Contender[] {tollgate, tollgateB, nginx, relay}) {
             if (proxy != null) {
                 proxy.close();
             }
@@ -142,9 +159,10 @@ public final class Suite implements AutoCloseable {
         nginx = null;
         relay = null;
         tollgate = null;
+        tollgateB = null;
     }
 
-    /** The contenders in report order: direct, nginx, netty, tollgate (those that run). */
+    /** The contenders in report order: direct, nginx, netty, tollgate, tollgate-b (those that run). */
     List<Contender> contenders() {
         List<Contender> list = new ArrayList<>();
         if (wanted.contains(Contender.DIRECT)) {
@@ -158,6 +176,9 @@ public final class Suite implements AutoCloseable {
         }
         if (tollgate != null) {
             list.add(tollgate);
+        }
+        if (tollgateB != null) {
+            list.add(tollgateB);
         }
         return list;
     }

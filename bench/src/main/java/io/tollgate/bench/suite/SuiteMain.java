@@ -37,7 +37,8 @@ public final class SuiteMain implements Callable<Integer> {
     List<String> only = new ArrayList<>();
 
     @Option(names = "--contenders", split = ",", description = "contenders to measure, of: direct, nginx, netty (a plain Netty relay, the floor of Tollgate's "
-            + "stack), tollgate (default: all)")
+            + "stack), tollgate, tollgate-b (a second Tollgate with TOLLGATE_BENCH_B_JVM_OPTS and TOLLGATE_BENCH_B_SERVER_ARGS "
+            + "added, for an A/B run; not in the default) (default: direct, nginx, netty, tollgate)")
     List<String> contenders = new ArrayList<>(List.of(Contender.DIRECT, Contender.NGINX, Contender.NETTY, Contender.TOLLGATE));
 
     @Option(names = "--results", description = "directory of the report (default: ${DEFAULT-VALUE})")
@@ -103,6 +104,12 @@ public final class SuiteMain implements Callable<Integer> {
         for (String s : scenarios) {
             if (!Suite.SCENARIOS.contains(s)) {
                 throw new CommandLine.ParameterException(new CommandLine(this), "unknown scenario " + s + "; one of " + Suite.SCENARIOS);
+            }
+        }
+        List<String> known = List.of(Contender.DIRECT, Contender.NGINX, Contender.NETTY, Contender.TOLLGATE, Contender.TOLLGATE_B);
+        for (String c : contenders) {
+            if (!known.contains(c)) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "unknown contender " + c + "; one of " + known);
             }
         }
         Settings settings = quick ? Settings.forQuickRun() : Settings.forFullRun();

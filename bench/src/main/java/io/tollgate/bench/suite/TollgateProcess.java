@@ -19,6 +19,7 @@ final class TollgateProcess extends JvmProxyContender {
             "ready port=(\\d+) key=(\\S+) model=(\\S+) database=(\\S+) pid=(\\d+)(?: features=(\\S+))?(?: gc=(\\S+))?(?: transport=(\\S+))?");
     private static final Pattern PENDING = Pattern.compile("stats pending_outcomes=(\\d+)");
 
+    private final String name;
     private final String key;
     private final String database;
     private final AtomicLong pending;
@@ -28,10 +29,11 @@ final class TollgateProcess extends JvmProxyContender {
     private final String collector;
     private final String transport;
 
-    private TollgateProcess(Child child, int port, String key, String database, AtomicLong pending,
+    private TollgateProcess(Child child, int port, String name, String key, String database, AtomicLong pending,
                             AtomicLong maxPending, List<String> jvmOptions, List<String> features, String collector,
                             String transport) {
         super(child, port);
+        this.name = name;
         this.key = key;
         this.database = database;
         this.pending = pending;
@@ -43,10 +45,20 @@ final class TollgateProcess extends JvmProxyContender {
     }
 
     static TollgateProcess start(Launch launch, String upstreamBaseUrl, String adminPg, Path dir) throws IOException {
+        return start(launch, upstreamBaseUrl, adminPg, dir, TOLLGATE, List.of(), List.of());
+    }
+
+    /**
+     * A Tollgate by another name, with {@code moreJvmOptions} after the suite's Tollgate options
+     * (a later -XX option wins) and {@code moreArgs} after its arguments: the B of an A/B run.
+     */
+    static TollgateProcess start(Launch launch, String upstreamBaseUrl, String adminPg, Path dir, String name,
+                                 List<String> moreJvmOptions, List<String> moreArgs) throws IOException {
         CompletableFuture<Matcher> ready = new CompletableFuture<>();
         AtomicLong pending = new AtomicLong();
         AtomicLong maxPending = new AtomicLong();
         List<String> options = new ArrayList<>(launch.tollgateJvmOptions());
+        options.addAll(moreJvmOptions);
         List<String> args = new ArrayList<>(List.of("--upstream", upstreamBaseUrl, "--port", "0",
                 "--io-threads", Integer.toString(launch.proxyThreads()), "--transport", launch.transport(),
                 "--busy-poll-us", Integer.toString(launch.busyPollMicros())));
@@ -54,11 +66,9 @@ final class TollgateProcess extends JvmProxyContender {
             args.addAll(List.of("--pg", adminPg));
         }
         // Comparisons with a piece off (TollgateBenchServer --help); the report lists the features it ran with.
-        String extra = System.getenv("TOLLGATE_BENCH_SERVER_ARGS");
-        if (extra != null && !extra.isBlank()) {
-            args.addAll(List.of(extra.trim().split("\\s+")));
-        }
-        Child child = Child.start("tollgate-" + System.currentTimeMillis(),
+        args.addAll(words(System.getenv("TOLLGATE_BENCH_SERVER_ARGS")));
+        args.addAll(moreArgs);
+        Child child = Child.start(name + "-" + System.currentTimeMillis(),
                 launch.java(launch.pinProxy(), options, "io.tollgate.bench.TollgateBenchServer", args.toArray(String[]::new)),
                 dir, line -> {
                     Matcher m = READY.matcher(line);
@@ -74,7 +84,7 @@ final class TollgateProcess extends JvmProxyContender {
                 });
         try {
             Matcher m = ready.get(120, TimeUnit.SECONDS);
-            return new TollgateProcess(child, Integer.parseInt(m.group(1)), m.group(2), m.group(4), pending, maxPending,
+            return new TollgateProcess(child, Integer.parseInt(m.group(1)), name, m.group(2), m.group(4), pending, maxPending,
                     options, m.group(6) == null ? List.of() : List.of(m.group(6).split(",")),
                     m.group(7) == null ? "?" : m.group(7), m.group(8) == null ? "?" : m.group(8));
         } catch (Exception e) {
@@ -83,9 +93,14 @@ final class TollgateProcess extends JvmProxyContender {
         }
     }
 
+    /** The words of an option string from the environment; none for null or blank. */
+    static List<String> words(String s) {
+        return s == null || s.isBlank() ? List.of() : List.of(s.trim().split("\\s+"));
+    }
+
     @Override
     public String name() {
-        return TOLLGATE;
+        return name;
     }
 
     String database() {

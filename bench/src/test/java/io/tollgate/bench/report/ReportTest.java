@@ -157,7 +157,11 @@ class ReportTest {
         assertThat(md).contains("4 s per contender, in 2 interleaved rounds of 2.0 s");   // the quick run's saturation
         assertThat(md).contains("Round by round, req/s in the order run: direct 41,000 / 39,000; nginx 25,000 / 15,000; "
                 + "tollgate 10,000 / 12,000; tollgate ÷ nginx by round: 0.40× / 0.80×.");
-        assertThat(md).doesNotContain("tollgate ÷ netty");
+        assertThat(md).doesNotContain("tollgate ÷ netty", "tollgate-b ÷");
+
+        r.saturationRounds.put("tollgate-b", List.of(11_000.0, 9_000.0));           // an A/B run's second Tollgate
+        assertThat(Report.render(r, "r").get("r.md")).contains("tollgate-b 11,000 / 9,000; tollgate ÷ nginx by round: 0.40× / 0.80×; "
+                + "tollgate-b ÷ tollgate by round: 1.10× / 0.75×.");
     }
 
     @Test
