@@ -65,7 +65,7 @@ public final class Report {
         StringBuilder sb = new StringBuilder();
         Settings s = r.settings;
         sb.append("# Tollgate benchmark ").append(name).append("\n\n");
-        sb.append("Contenders measured in turn against one mock upstream process: `direct` (the client straight to the mock, "
+        sb.append("Contenders measured in turn (in interleaved rounds where a phase says so) against one mock upstream process: `direct` (the client straight to the mock, "
                 + "the floor), `nginx` (a plain keep-alive reverse proxy), "
                 + (r.contenders.contains(Contender.NETTY) ? "`netty` (a plain relay on Netty's HTTP codecs, no feature, with "
                         + "Tollgate's JVM options, event loops and CPU: the floor of Tollgate's own stack) " : "")

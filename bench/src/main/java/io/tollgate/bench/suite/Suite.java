@@ -28,8 +28,9 @@ import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
- * Runs the scenarios against each contender in turn, all against the same mock upstream process,
- * and fills {@link Results}. Contenders start once (and again, fresh, for the concurrency
+ * Runs the scenarios against each contender in turn (the fixed rates, the saturation and the SSE
+ * measurement in interleaved rounds, see {@link Settings}), all against the same mock upstream
+ * process, and fills {@link Results}. Contenders start once (and again, fresh, for the concurrency
  * scenario, so its memory is not the memory of the load before it).
  */
 public final class Suite implements AutoCloseable {
