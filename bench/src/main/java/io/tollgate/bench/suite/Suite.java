@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -373,15 +374,30 @@ public final class Suite implements AutoCloseable {
     }
 
     private void measureRate(Contender c, int rate, Slices acc) {
+        Request req = chatRequest(c, false, Map.of());
+        slice(c, acc, s.rateConnections(), true,
+                conns -> Drive.constantRate(conns, req, rate, s.slice(s.rateDuration()), s.grace(), 0));
+    }
+
+    /**
+     * Runs {@code load} on fresh connections to {@code c}, then waits for its settlements to catch
+     * up; counted into {@code acc} when {@code measured} (CPU included), else a warm-up.
+     */
+    private void slice(Contender c, Slices acc, int connections, boolean measured,
+                       Function<List<LoadConnection>, RunResult> load) {
         if (acc.skip(c)) {
             return;
         }
         List<LoadConnection> conns = null;
         try {
-            conns = client.connect(c.host(), c.port(), s.rateConnections());
+            conns = client.connect(c.host(), c.port(), connections);
+            if (!measured) {
+                load.apply(conns);
+                c.settle();
+                return;
+            }
             acc.cpu.resume();
-            RunResult r = Drive.constantRate(conns, chatRequest(c, false, Map.of()), rate, s.slice(s.rateDuration()),
-                    s.grace(), 0);
+            RunResult r = load.apply(conns);
             Contender.Settled settled = c.settle();
             acc.cpu.pause();
             acc.add(r, settled);
@@ -514,30 +530,9 @@ public final class Suite implements AutoCloseable {
     /** Streams at the scenario's rate for {@code length}: measured into {@code acc}, or a warm-up. */
     private void sseSlice(Contender c, Slices acc, Map<String, String> mockHeaders, Duration grace, Duration length,
                           boolean measured) {
-        if (acc.skip(c)) {
-            return;
-        }
-        List<LoadConnection> conns = null;
-        try {
-            conns = client.connect(c.host(), c.port(), s.sseConnections());
-            Request req = chatRequest(c, true, mockHeaders);
-            if (!measured) {
-                Drive.constantRate(conns, req, s.sseRate(), length, grace, s.sseChunks());
-                c.settle();
-                return;
-            }
-            acc.cpu.resume();
-            RunResult r = Drive.constantRate(conns, req, s.sseRate(), length, grace, s.sseChunks());
-            Contender.Settled settled = c.settle();
-            acc.cpu.pause();
-            acc.add(r, settled);
-        } catch (RuntimeException e) {
-            acc.fail(e.toString());
-        } finally {
-            if (conns != null) {
-                LoadClient.closeAll(conns);
-            }
-        }
+        Request req = chatRequest(c, true, mockHeaders);
+        slice(c, acc, s.sseConnections(), measured,
+                conns -> Drive.constantRate(conns, req, s.sseRate(), length, grace, s.sseChunks()));
     }
 
     // ------------------------------------------------------------------ (c) uploads
