@@ -307,6 +307,7 @@ public final class Suite implements AutoCloseable {
         }
         Map<Contender, Saturating> sat = new LinkedHashMap<>();
         cs.forEach(c -> sat.put(c, new Saturating(c, PgWaits.start(adminPg, c))));
+        cs.forEach(this::warmForWrk);
         inRounds(cs, c -> saturate(c, sat.get(c)));
         sat.forEach((c, acc) -> {
             Results.Saturation run = acc.result();
@@ -407,6 +408,30 @@ public final class Suite implements AutoCloseable {
             if (conns != null) {
                 LoadClient.closeAll(conns);
             }
+        }
+    }
+
+    /**
+     * A few seconds of the saturation's own load, unmeasured, before its first slice, as every
+     * other measurement has its own: wrk's requests are not the Java generator's that the warm-up
+     * and the fixed rates send (other headers, other connections). With -XX:+PrintCompilation,
+     * Tollgate's JIT still made 30-80 compilations every 10 s through the fixed rates and the
+     * saturation, with this warm-up or without; what it changes is that no contender meets wrk
+     * for the first time in a measured slice.
+     */
+    private void warmForWrk(Contender c) {
+        if (wrk == null || !c.alive()) {
+            return;
+        }
+        try {
+            Wrk.run(launch.pinClient(), wrk, "http://" + c.host() + ":" + c.port() + PATH, c.headers(),
+                    Bodies.chat(TollgateBenchServer.MODEL, false, CHAT_MAX_TOKENS), s.saturationConnections(),
+                    launch.clientThreads(), Duration.ofSeconds(s.quick() ? 1 : 5), dir);
+            c.settle();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            log("wrk warm-up of " + c.name() + " failed: " + e);
         }
     }
 
