@@ -39,15 +39,13 @@ final class PgWaits implements AutoCloseable {
                      + "FROM pg_stat_activity WHERE datname = ? AND state = 'active' AND pid <> pg_backend_pid()")) {
             ps.setString(1, database);
             while (running.get()) {
-                if (!sampling) {
-                    Thread.sleep(100);
-                    continue;
-                }
-                try (ResultSet rs = ps.executeQuery()) {
-                    synchronized (counts) {
-                        samples++;
-                        while (rs.next()) {
-                            counts.merge(rs.getString(1), 1, Integer::sum);
+                if (sampling) {
+                    try (ResultSet rs = ps.executeQuery()) {
+                        synchronized (counts) {
+                            samples++;
+                            while (rs.next()) {
+                                counts.merge(rs.getString(1), 1, Integer::sum);
+                            }
                         }
                     }
                 }

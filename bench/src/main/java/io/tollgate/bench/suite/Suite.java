@@ -424,15 +424,20 @@ public final class Suite implements AutoCloseable {
             return;
         }
         try {
-            Wrk.run(launch.pinClient(), wrk, "http://" + c.host() + ":" + c.port() + PATH, c.headers(),
-                    Bodies.chat(TollgateBenchServer.MODEL, false, CHAT_MAX_TOKENS), s.saturationConnections(),
-                    launch.clientThreads(), Duration.ofSeconds(s.quick() ? 1 : 5), dir);
+            saturationWrk(c, Duration.ofSeconds(s.quick() ? 1 : 5));
             c.settle();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
             log("wrk warm-up of " + c.name() + " failed: " + e);
         }
+    }
+
+    /** wrk's closed loop of small chats against {@code c} for {@code length}, on the saturation's connections. */
+    private Wrk.Result saturationWrk(Contender c, Duration length) throws IOException, InterruptedException {
+        return Wrk.run(launch.pinClient(), wrk, "http://" + c.host() + ":" + c.port() + PATH, c.headers(),
+                Bodies.chat(TollgateBenchServer.MODEL, false, CHAT_MAX_TOKENS), s.saturationConnections(),
+                launch.clientThreads(), length, dir);
     }
 
     /**
@@ -499,9 +504,7 @@ public final class Suite implements AutoCloseable {
             }
             acc.cpu.resume();
             if (wrk != null) {
-                Wrk.Result w = Wrk.run(launch.pinClient(), wrk, "http://" + c.host() + ":" + c.port() + PATH, c.headers(),
-                        Bodies.chat(TollgateBenchServer.MODEL, false, CHAT_MAX_TOKENS), s.saturationConnections(),
-                        launch.clientThreads(), slice, dir);
+                Wrk.Result w = saturationWrk(c, slice);
                 Contender.Settled settled = c.settle();
                 acc.cpu.pause();
                 acc.add("wrk", w.requestsPerSecond(), w.requests(), w.p50(), w.p99(), w.non2xx() + w.socketErrors(), settled);

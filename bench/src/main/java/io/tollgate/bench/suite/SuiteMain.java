@@ -120,7 +120,7 @@ public final class SuiteMain implements Callable<Integer> {
         String mock = mockCpus == null ? clientCpus : mockCpus;
         Launch launch = new Launch(javaHome, jar, clientCpus, mock, proxyCpus, Launch.cpuCount(proxyCpus),
                 Launch.cpuCount(clientCpus), Launch.cpuCount(mock),
-                tollgateJvmOptions.isBlank() ? List.of() : Arrays.asList(tollgateJvmOptions.trim().split("\\s+")),
+                TollgateProcess.words(tollgateJvmOptions),
                 System.getenv().getOrDefault("TOLLGATE_BENCH_TRANSPORT", "auto"),
                 Integer.parseInt(System.getenv().getOrDefault("TOLLGATE_BENCH_BUSY_POLL_US",
                         Integer.toString(Launch.DEFAULT_BUSY_POLL_MICROS))));

@@ -93,7 +93,7 @@ final class TollgateProcess extends JvmProxyContender {
         }
     }
 
-    /** The words of an option string from the environment; none for null or blank. */
+    /** The words of an option string (the environment's, the command line's); none for null or blank. */
     static List<String> words(String s) {
         return s == null || s.isBlank() ? List.of() : List.of(s.trim().split("\\s+"));
     }
