@@ -54,7 +54,7 @@ SSE=0
 PACED=""
 SYSCALLS=0
 RELAY=0
-JVM="-Dio.netty.leakDetection.level=disabled --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED -XX:ThreadPriorityPolicy=1"
+JVM="-Dio.netty.leakDetection.level=disabled -XX:MetaspaceSize=256m --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED -XX:ThreadPriorityPolicy=1"
 while (( $# )); do
   case "$1" in
     --out) OUT="$2"; shift 2 ;;

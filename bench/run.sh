@@ -16,7 +16,7 @@
 # runs the mock upstream, nginx and Tollgate as processes of their own. Tollgate gets a fresh
 # database tg_bench_<random> on the local PostgreSQL (TOLLGATE_BENCH_PG: a JDBC URL to use another),
 # dropped when it exits. TOLLGATE_BENCH_JVM_OPTS: Tollgate's JVM options (default those of ./tollgate as root:
-# -Dio.netty.leakDetection.level=disabled --sun-misc-unsafe-memory-access=allow
+# -Dio.netty.leakDetection.level=disabled -XX:MetaspaceSize=256m --sun-misc-unsafe-memory-access=allow
 # --enable-native-access=ALL-UNNAMED -XX:ThreadPriorityPolicy=1). TOLLGATE_BENCH_SERVER_ARGS: extra
 # TollgateBenchServer options, to measure with a piece off (e.g. --no-journal); the report lists them.
 # --contenders ...,tollgate,tollgate-b runs a second Tollgate beside the first, in the same rounds, with

@@ -85,7 +85,7 @@ public final class SuiteMain implements Callable<Integer> {
     String pg = System.getenv().getOrDefault("TOLLGATE_BENCH_PG", "jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres");
 
     @Option(names = "--tollgate-jvm-options", description = "JVM options of the Tollgate process (default: ${DEFAULT-VALUE})")
-    String tollgateJvmOptions = "-Dio.netty.leakDetection.level=disabled"
+    String tollgateJvmOptions = "-Dio.netty.leakDetection.level=disabled -XX:MetaspaceSize=256m"
             + " --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED -XX:ThreadPriorityPolicy=1";
 
     @Option(names = "--jmh-json", description = "JMH's JSON results to include in the report")
