@@ -142,9 +142,10 @@ public enum Transport {
      * The default here: epoll, else NIO; io_uring by name. io_uring used less CPU a request in the
      * bench (28 against 40 us at saturation in one phase), and its known leak, a pending read's
      * buffer lost when its loop shuts down under an open channel, is avoided by {@code ProxyServer}
-     * closing every connection first. But the bench's first measured phase on io_uring stalled
-     * requests for up to about 160 ms in two runs of three, and never on epoll; until that is
-     * understood, the default stays on epoll.
+     * closing every connection first. But beside nginx in the same rounds it gained nothing
+     * measurable (0.86x nginx at saturation, as on epoll: the VM's phase moved nginx's CPU a
+     * request as much), and one day's bench runs on it stalled their first measured phase for up
+     * to about 160 ms, never on epoll; so the default stays on epoll.
      */
     public static Transport auto() {
         return EPOLL.available() ? EPOLL : NIO;
