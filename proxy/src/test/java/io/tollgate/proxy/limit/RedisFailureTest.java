@@ -1,5 +1,6 @@
 package io.tollgate.proxy.limit;
 
+import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.ScriptOutputType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -10,6 +11,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import static io.tollgate.proxy.limit.LimiterConformanceTest.newId;
@@ -93,6 +96,45 @@ class RedisFailureTest {
             assertThat(load.unavailable()).isZero();
             assertThat(load.allowed()).isEqualTo(load.completed());
             assertThat(load.maxMillis()).as("slowest acquire, ms").isLessThanOrEqualTo(BUDGET.toMillis());
+        }
+    }
+
+    /**
+     * The timeout is the configured one, not the next tick of a coarse timer wheel: Lettuce's own
+     * ticks every 100 ms, which failed a 50 ms call 50 to 150 ms after it was sent. Four calls a
+     * quarter of such a tick apart fall at four phases of it, so on that wheel one of them waits
+     * at least three quarters of a tick past its deadline.
+     */
+    @Test
+    void aCallToAFrozenRedisFailsAtItsTimeoutNotAtATimerTickLater() throws Exception {
+        RedisServer server = server();
+        RedisLink link = link(server.url());
+        assertThat(link.execute(c -> c.ping()).get(5, TimeUnit.SECONDS)).isEqualTo("PONG");
+        ScheduledExecutorService sender = Executors.newSingleThreadScheduledExecutor();
+        toClose.add(sender::shutdownNow);
+        server.freeze();
+        try {
+            List<CompletableFuture<Long>> failedAfter = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                CompletableFuture<Long> millis = new CompletableFuture<>();
+                sender.schedule(() -> {
+                    long sent = System.nanoTime();
+                    link.execute(c -> c.ping()).whenComplete((v, e) -> {
+                        if (e instanceof RedisCommandTimeoutException) {
+                            millis.complete((System.nanoTime() - sent) / 1_000_000);
+                        } else {
+                            millis.completeExceptionally(new AssertionError("not a timeout: " + (e == null ? v : e)));
+                        }
+                    });
+                }, i * 25L, TimeUnit.MILLISECONDS);
+                failedAfter.add(millis);
+            }
+            for (CompletableFuture<Long> millis : failedAfter) {
+                assertThat(millis.get(5, TimeUnit.SECONDS)).as("ms from the send to the timeout")
+                        .isBetween(TIMEOUT.toMillis() - 1, TIMEOUT.toMillis() + 45);
+            }
+        } finally {
+            server.thaw();
         }
     }
 
