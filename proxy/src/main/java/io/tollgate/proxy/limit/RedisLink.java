@@ -4,6 +4,7 @@ import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
@@ -248,6 +249,7 @@ final class RedisLink implements AutoCloseable {
             return CompletableFuture.failedFuture(RedisUnavailableException.NOT_CONNECTED);
         }
         CompletableFuture<T> out = new CompletableFuture<>();
+        long pausedAtSend = JvmPauses.millis();
         try {
             // One stage on Lettuce's future: health first, then the caller's answer.
             call.apply(c).whenComplete((v, e) -> {
@@ -259,6 +261,14 @@ final class RedisLink implements AutoCloseable {
                 Throwable cause = unwrap(e);
                 if (cause instanceof RedisCommandExecutionException) {
                     health.succeeded(ticket);       // Redis answered, even if with an error
+                } else if (cause instanceof RedisCommandTimeoutException
+                        && (JvmPauses.millis() - pausedAtSend) * 2 >= timeout.toMillis()) {
+                    // This JVM stood still for half the timeout or more: the wait was ours, not
+                    // Redis's. The call still fails (its caller's failure policy answers it), but
+                    // it does not count towards calling Redis down.
+                    if (log.isDebugEnabled()) {
+                        log.debug("Redis call to {} timed out across a collection pause of this JVM", redacted(url));
+                    }
                 } else {
                     health.failed(ticket, cause);
                 }
