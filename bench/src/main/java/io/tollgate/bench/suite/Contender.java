@@ -17,6 +17,8 @@ public interface Contender extends AutoCloseable {
      * rounds (or, with neither set, an A/A one: the noise between two identical proxies).
      */
     String TOLLGATE_B = "tollgate-b";
+    /** Every name {@code --contenders} takes, in report order. */
+    List<String> NAMES = List.of(DIRECT, NGINX, NETTY, TOLLGATE, TOLLGATE_B);
 
     String name();
 

@@ -106,10 +106,9 @@ public final class SuiteMain implements Callable<Integer> {
                 throw new CommandLine.ParameterException(new CommandLine(this), "unknown scenario " + s + "; one of " + Suite.SCENARIOS);
             }
         }
-        List<String> known = List.of(Contender.DIRECT, Contender.NGINX, Contender.NETTY, Contender.TOLLGATE, Contender.TOLLGATE_B);
         for (String c : contenders) {
-            if (!known.contains(c)) {
-                throw new CommandLine.ParameterException(new CommandLine(this), "unknown contender " + c + "; one of " + known);
+            if (!Contender.NAMES.contains(c)) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "unknown contender " + c + "; one of " + Contender.NAMES);
             }
         }
         Settings settings = quick ? Settings.forQuickRun() : Settings.forFullRun();

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -189,7 +190,7 @@ class RedisFailureTest {
 
         for (CompletableFuture<String> call : calls) {
             assertThat(call).failsWithin(Duration.ofSeconds(5))
-                    .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                    .withThrowableOfType(ExecutionException.class)
                     .withCauseInstanceOf(RedisCommandTimeoutException.class);
         }
         assertThat(link.isDown()).isFalse();
