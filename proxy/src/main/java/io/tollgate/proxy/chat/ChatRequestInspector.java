@@ -473,7 +473,7 @@ public final class ChatRequestInspector implements AutoCloseable {
         tailDrained = true;
         boolean addUsage = stream() && streamOptionsEdit == null;
         CompositeByteBuf composite = drainTo(alloc, rootEnd, addUsage ? INCLUDE_USAGE_MEMBER : null);
-        composite.addComponent(true, Unpooled.wrappedBuffer(CLOSE_BRACE));
+        composite.addComponent(true, direct(alloc, CLOSE_BRACE));
         pending.skipBytes(pending.readableBytes());
         emitted = fed;
         return kept(composite);
@@ -523,7 +523,7 @@ public final class ChatRequestInspector implements AutoCloseable {
         } else {
             int after = (int) modelAt + modelDrainedLength;
             addKept(out, 0, (int) modelAt);
-            out.addComponent(true, Unpooled.wrappedBuffer(modelEdit.replacement));
+            out.addComponent(true, direct(alloc, modelEdit.replacement));
             addKept(out, after, n - after);
         }
         return out;
@@ -570,16 +570,26 @@ public final class ChatRequestInspector implements AutoCloseable {
                 modelAt = drained + out.readableBytes();
                 modelDrainedLength = e.replacement.length;
             }
-            out.addComponent(true, Unpooled.wrappedBuffer(e.replacement));
+            out.addComponent(true, direct(alloc, e.replacement));
             pending.skipBytes((int) (e.end - emitted));
             emitted = e.end;
         }
         takeInput(out, limit);
         if (suffix != null) {
-            out.addComponent(true, Unpooled.wrappedBuffer(suffix));
+            out.addComponent(true, direct(alloc, suffix));
         }
         pending.discardReadComponents();
         return out;
+    }
+
+    /**
+     * Bytes of ours (a brace, a rewritten member) as a part of what is drained: in a direct buffer,
+     * since one heap part makes the whole composite not direct, and the epoll transport then
+     * copies all of it, the client's body included, into a direct buffer before writing it (half
+     * a microsecond a request in a saturation profile).
+     */
+    private static ByteBuf direct(ByteBufAllocator alloc, byte[] bytes) {
+        return alloc.directBuffer(bytes.length).writeBytes(bytes);
     }
 
     private void takeInput(CompositeByteBuf out, long until) {

@@ -97,6 +97,32 @@ class ChatRequestInspectorTest {
         assertThat(upstream.indexOf("stream_options")).isEqualTo(upstream.lastIndexOf("stream_options"));
     }
 
+    /**
+     * A body read from a socket is in direct buffers; what goes upstream must stay direct with our
+     * own bytes in it (the new model, stream_options, the closing brace), or the epoll transport
+     * copies the whole composite into a new direct buffer before writing it.
+     */
+    @Test
+    void whatLeavesOfADirectBodyIsDirectWithTheEditsInIt() throws Exception {
+        try (ChatRequestInspector in = new ChatRequestInspector(ALLOC)) {
+            in.keepForReplay(ALLOC, 1 << 20);
+            byte[] body = ("{\"model\":\"m\",\"stream\":true," + MESSAGES + "}").getBytes(StandardCharsets.UTF_8);
+            ByteBuf b = ALLOC.directBuffer(body.length).writeBytes(body);
+            in.feed(b);
+            b.release();
+            in.finish();
+            in.rewriteModel("upstream/model-1");
+            List<ByteBuf> sent = List.of(in.drainReady(ALLOC), in.drainTail(ALLOC), in.replay(ALLOC));
+            for (ByteBuf out : sent) {
+                assertThat(out.isDirect()).as(out.toString(StandardCharsets.UTF_8)).isTrue();
+            }
+            String upstream = sent.get(0).toString(StandardCharsets.UTF_8) + sent.get(1).toString(StandardCharsets.UTF_8);
+            assertThat(JSON.readTree(upstream).get("model").asText()).isEqualTo("upstream/model-1");
+            assertThat(JSON.readTree(upstream).get("stream_options").get("include_usage").asBoolean()).isTrue();
+            sent.forEach(ByteBuf::release);
+        }
+    }
+
     @Test
     void readsTheMeteringFields() throws Exception {
         try (ChatRequestInspector in = new ChatRequestInspector(ALLOC)) {
