@@ -188,6 +188,30 @@ public final class Report {
         return sb.append(".\n\n").toString();
     }
 
+    /**
+     * Each CPU's busy share while each contender was under load: whether the proxy's CPU was the
+     * limit, or the proxy waited on the generator's side (or that side on it).
+     */
+    private String saturationCpus() {
+        List<String> parts = new ArrayList<>();
+        r.saturation.forEach((c, sat) -> {
+            if (sat.error() == null && !sat.cpuBusy().isEmpty()) {
+                List<String> cpus = new ArrayList<>();
+                for (int i = 0; i < sat.cpuBusy().size(); i++) {
+                    double busy = sat.cpuBusy().get(i);
+                    cpus.add("CPU " + i + " " + (Double.isNaN(busy) ? "—" : Math.round(busy * 100) + "%"));
+                }
+                parts.add(c + " " + String.join(", ", cpus));
+            }
+        });
+        if (parts.isEmpty()) {
+            return "";
+        }
+        return "Each CPU's busy share during each contender's load (/proc/stat: all but idle and iowait; "
+                + "a proxy whose CPU is not busy throughout is waiting on the other side): "
+                + String.join("; ", parts) + ".\n\n";
+    }
+
     private static String satCell(Results.Saturation s) {
         return s.error() != null ? "failed" : Fmt.rate(s.requestsPerSecond()) + " req/s";
     }
@@ -356,6 +380,7 @@ public final class Report {
             }
             sb.append(t.render()).append('\n');
             sb.append(saturationRounds());
+            sb.append(saturationCpus());
             Results.Saturation tg = r.saturation.get(TOLLGATE);
             Results.Saturation relay = r.saturation.get(Contender.NETTY);
             if (tg != null && relay != null && tg.error() == null && relay.error() == null && tg.cpu() != null && relay.cpu() != null) {

@@ -53,6 +53,37 @@ public final class ProcStats {
         }
     }
 
+    /**
+     * Each CPU's busy and total time so far, in clock ticks, from /proc/stat's {@code cpuN} lines,
+     * indexed by CPU number: {busy, total}. Busy is everything but idle and iowait (steal counts:
+     * the CPU had work and the host ran something else). Empty when /proc/stat cannot be read.
+     */
+    public static long[][] cpuTicks() {
+        String stat = read(Path.of("/proc/stat"));
+        return stat == null ? new long[0][] : parseCpuTicks(stat);
+    }
+
+    static long[][] parseCpuTicks(String stat) {
+        List<long[]> out = new ArrayList<>();
+        for (String line : stat.split("\n")) {
+            if (!line.startsWith("cpu") || line.startsWith("cpu ")) {
+                continue;
+            }
+            String[] f = line.trim().split("\\s+");
+            int cpu = Integer.parseInt(f[0].substring(3));
+            long total = 0;
+            for (int i = 1; i < f.length && i <= 8; i++) {     // user … steal; guest time is inside user already
+                total += Long.parseLong(f[i]);
+            }
+            long idle = Long.parseLong(f[4]) + (f.length > 5 ? Long.parseLong(f[5]) : 0);
+            while (out.size() <= cpu) {
+                out.add(new long[2]);
+            }
+            out.set(cpu, new long[] {total - idle, total});
+        }
+        return out.toArray(long[][]::new);
+    }
+
     /** User plus system CPU time of every thread of the process, in nanoseconds. */
     public static long cpuNanos(long pid) {
         String stat = read(Path.of("/proc", Long.toString(pid), "stat"));

@@ -41,10 +41,18 @@ public final class Results {
 
     /**
      * Closed-loop saturation: {@code tool} is wrk, or the Java generator when wrk is missing;
-     * {@code settled} is how the contender's settlements caught up after it.
+     * {@code settled} is how the contender's settlements caught up after it; {@code cpuBusy} is each
+     * CPU's busy share (by CPU number) over the contender's load slices, empty when unknown.
      */
     public record Saturation(String tool, double requestsPerSecond, long requests, double p50Ms, double p99Ms,
-                             long errors, Cpu cpu, Contender.Settled settled, String databaseWaits, String error) {
+                             long errors, Cpu cpu, Contender.Settled settled, String databaseWaits, String error,
+                             List<Double> cpuBusy) {
+        /** Without the CPUs' busy shares (unknown). */
+        public Saturation(String tool, double requestsPerSecond, long requests, double p50Ms, double p99Ms,
+                          long errors, Cpu cpu, Contender.Settled settled, String databaseWaits, String error) {
+            this(tool, requestsPerSecond, requests, p50Ms, p99Ms, errors, cpu, settled, databaseWaits, error, List.of());
+        }
+
         public static Saturation failed(String error) {
             return new Saturation("", Double.NaN, 0, Double.NaN, Double.NaN, 0, Cpu.NONE, Contender.Settled.NOTHING, null, error);
         }

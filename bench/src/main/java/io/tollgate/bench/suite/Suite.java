@@ -453,6 +453,9 @@ public final class Suite implements AutoCloseable {
         long requests;
         double seconds;
         long errors;
+        /** Each CPU's busy and total ticks over the load slices, and the reading at the slice's start. */
+        long[][] cpuSums = new long[0][];
+        long[][] cpuAtStart;
 
         Saturating(Contender c, PgWaits waits) {
             super(c);
@@ -460,6 +463,34 @@ public final class Suite implements AutoCloseable {
             if (waits != null) {
                 waits.pause();
             }
+        }
+
+        /** The load starts: the CPUs' time from here to {@link #loadEnded} is this contender's. */
+        void loadStarts() {
+            cpuAtStart = ProcStats.cpuTicks();
+        }
+
+        void loadEnded() {
+            long[][] now = ProcStats.cpuTicks();
+            if (cpuAtStart == null || now.length != cpuAtStart.length) {
+                return;                                      // a CPU came or went: this slice is not counted
+            }
+            if (cpuSums.length == 0) {
+                cpuSums = new long[now.length][2];
+            }
+            for (int i = 0; i < now.length && i < cpuSums.length; i++) {
+                cpuSums[i][0] += now[i][0] - cpuAtStart[i][0];
+                cpuSums[i][1] += now[i][1] - cpuAtStart[i][1];
+            }
+            cpuAtStart = null;
+        }
+
+        List<Double> cpuBusy() {
+            List<Double> busy = new ArrayList<>();
+            for (long[] c : cpuSums) {
+                busy.add(c[1] > 0 ? (double) c[0] / c[1] : Double.NaN);
+            }
+            return busy;
         }
 
         void add(String tool, double rate, long requests, double p50, double p99, long errors, Contender.Settled s) {
@@ -483,7 +514,7 @@ public final class Suite implements AutoCloseable {
                 return Results.Saturation.failed(error != null ? error : "not measured");
             }
             return new Results.Saturation(tool, seconds <= 0 ? 0 : requests / seconds, requests, median(p50s), median(p99s),
-                    errors, cpu.stop(requests), settled, db, null);
+                    errors, cpu.stop(requests), settled, db, null, cpuBusy());
         }
 
         private static double median(List<Double> xs) {
@@ -504,7 +535,9 @@ public final class Suite implements AutoCloseable {
             }
             acc.cpu.resume();
             if (wrk != null) {
+                acc.loadStarts();
                 Wrk.Result w = saturationWrk(c, slice);
+                acc.loadEnded();
                 Contender.Settled settled = c.settle();
                 acc.cpu.pause();
                 acc.add("wrk", w.requestsPerSecond(), w.requests(), w.p50(), w.p99(), w.non2xx() + w.socketErrors(), settled);
@@ -512,7 +545,9 @@ public final class Suite implements AutoCloseable {
             }
             List<LoadConnection> conns = client.connect(c.host(), c.port(), s.saturationConnections());
             try {
+                acc.loadStarts();
                 RunResult r = Drive.closedLoop(conns, chatRequest(c, false, Map.of()), slice, s.grace());
+                acc.loadEnded();
                 Contender.Settled settled = c.settle();
                 acc.cpu.pause();
                 acc.add("Java generator, closed loop", r.achievedRate(), r.stats().ok, Fmt.ms(r.stats().latency, 50),

@@ -104,6 +104,19 @@ class ReportTest {
         assertThat(md).contains("| tollgate | 10,000 | 1.00 | 5.00 | 0 | 0.25× | 0.50× | 90 / 200 / 7 |");
         assertThat(md).contains("PostgreSQL backends during its saturation run", "Lock:transactionid 80%");
         assertThat(md).contains("at most 12,345 outcomes waited for the database at once, and all were in it 3.4 s after the run ended");
+        assertThat(md).doesNotContain("busy share");
+    }
+
+    @Test
+    void saysHowBusyEachCpuWasUnderEachContendersSaturation() {
+        Results r = results();
+        r.saturation.put("nginx", new Results.Saturation("wrk", 20_000, 100_000, 1, 5, 0, Results.Cpu.NONE,
+                Contender.Settled.NOTHING, null, null, List.of(0.994, 0.83)));
+        r.saturation.put("tollgate", new Results.Saturation("wrk", 10_000, 50_000, 1, 5, 0, Results.Cpu.NONE,
+                Contender.Settled.NOTHING, null, null, List.of(0.52, 0.613)));
+        String md = Report.render(r, "r").get("r.md");
+        assertThat(md).contains("busy share during each contender's load",
+                "nginx CPU 0 99%, CPU 1 83%; tollgate CPU 0 52%, CPU 1 61%.");
     }
 
     @Test

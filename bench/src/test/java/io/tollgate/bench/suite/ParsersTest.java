@@ -106,6 +106,32 @@ class ParsersTest {
     }
 
     @Test
+    void readsEachCpusBusyAndTotalTimeFromProcStat() {
+        String stat = """
+                cpu  300 10 200 5000 40 0 6 7 0 0
+                cpu0 250 10 150 1000 20 0 5 7 0 0
+                cpu1 50 0 50 4000 20 0 1 0 0 0
+                intr 123 4 5
+                ctxt 999
+                """;
+        long[][] cpus = ProcStats.parseCpuTicks(stat);
+        assertThat(cpus).hasDimensions(2, 2);
+        // busy: user + nice + system + irq + softirq + steal; total adds idle and iowait
+        assertThat(cpus[0]).containsExactly(250 + 10 + 150 + 5 + 7, 1442);
+        assertThat(cpus[1]).containsExactly(101, 4121);
+    }
+
+    @Test
+    void thisMachinesCpusAreReadAndEachBusyAtMostAllTheTime() {
+        long[][] cpus = ProcStats.cpuTicks();
+        assertThat(cpus.length).isGreaterThanOrEqualTo(Runtime.getRuntime().availableProcessors());
+        for (long[] c : cpus) {
+            assertThat(c[1]).isPositive();
+            assertThat(c[0]).isBetween(0L, c[1]);
+        }
+    }
+
+    @Test
     void thisProcessHasMemoryCpuAndLimits() {
         long self = ProcessHandle.current().pid();
         assertThat(ProcStats.rss(self)).isPositive();
