@@ -424,7 +424,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
         boolean authenticate() {
             String secret = presentedKey(head.headers());
-            Access.KeyCheck check = Access.key(services.catalog(), secret == null ? null : keyHashes.hashOf(secret), Instant.now());
+            // The head's arrival is "now" for the expiry check: the same instant the request is logged at
+            // (another Instant.now() is a call into the VM, not an intrinsic).
+            Access.KeyCheck check = Access.key(services.catalog(), secret == null ? null : keyHashes.hashOf(secret), createdAt);
             key = check.key();
             account = check.account();
             if (!check.allowed()) {
@@ -616,18 +618,19 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     UPSTREAM_HEADERS);
             HttpHeaders h = r.headers();
             Headers.copyEndToEnd(head.headers(), h, NOT_FORWARDED);
-            h.set(HttpHeaderNames.HOST, target.hostHeader());
+            // add, not set: NOT_FORWARDED left these out, and set() first looks for the name to remove.
+            h.add(HttpHeaderNames.HOST, target.hostHeader());
             String upstreamKey = upstream.apiKey().isEmpty() && MOCK.equals(upstream.provider())
                     ? MOCK : upstream.apiKey();               // the built-in mock wants some key, any
             if (!upstreamKey.isEmpty()) {
-                h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + upstreamKey);
+                h.add(HttpHeaderNames.AUTHORIZATION, "Bearer " + upstreamKey);
             }
-            h.set(Headers.X_REQUEST_ID, requestId);
+            h.add(Headers.X_REQUEST_ID, requestId);
             ByteBuf again = inspector.replay(ctx.alloc());      // what a failed attempt was sent; empty on the first
             ByteBuf ready = inspector.drainReady(ctx.alloc());
             if (bodyParsed) {
                 heldTail = inspector.tailDrained() ? io.netty.buffer.Unpooled.EMPTY_BUFFER : inspector.drainTail(ctx.alloc());
-                HttpUtil.setContentLength(r, again.readableBytes() + ready.readableBytes() + heldTail.readableBytes());
+                h.add(HttpHeaderNames.CONTENT_LENGTH, again.readableBytes() + ready.readableBytes() + heldTail.readableBytes());
             } else {
                 HttpUtil.setTransferEncodingChunked(r, true);
                 chunkedUp = true;
@@ -790,7 +793,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             out.setProtocolVersion(HttpVersion.HTTP_1_1);
             HttpHeaders h = out.headers();
             Headers.removeHopByHop(h, NOT_RETURNED);
-            h.set(Headers.X_REQUEST_ID, requestId);
+            h.add(Headers.X_REQUEST_ID, requestId);             // removed just above: add, no second look
             addLimitHeaders(h);
             String contentType = h.get(HttpHeaderNames.CONTENT_TYPE, "");
             if (ok && contentType.startsWith("text/event-stream")) {

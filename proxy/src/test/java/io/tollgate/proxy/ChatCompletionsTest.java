@@ -31,6 +31,22 @@ class ChatCompletionsTest extends FundedGatewayTest {
         assertThat(seen.uri()).isEqualTo("/v1/chat/completions");
     }
 
+    /** The client's own request id and the upstream's never travel on: each hop sees one, ours. */
+    @Test
+    void eachHopSeesOneRequestIdHostKeyAndLengthOurs() throws Exception {
+        HttpResponse<String> r = gw.chat(acct.key(), Gateway.chatBody(Gateway.MODEL, false), "x-request-id", "client-chosen");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        String id = r.headers().firstValue("x-request-id").orElseThrow();
+        assertThat(r.headers().allValues("x-request-id")).containsExactly(id);
+        assertThat(id).startsWith("req_");
+        MockProvider.RecordedRequest seen = gw.mock.requests().get(0);
+        assertThat(seen.headers().getAll("x-request-id")).containsExactly(id);
+        assertThat(seen.headers().getAll("authorization")).containsExactly("Bearer " + Gateway.UPSTREAM_KEY);
+        assertThat(seen.headers().getAll("host")).hasSize(1);
+        assertThat(seen.headers().getAll("content-length")).containsExactly(Integer.toString(seen.body().length));
+    }
+
     @Test
     void apiPrefixServesTheSameEndpoint() throws Exception {
         HttpResponse<String> r = gw.http.send(HttpRequest.newBuilder(gw.uri("/api/v1/chat/completions"))
