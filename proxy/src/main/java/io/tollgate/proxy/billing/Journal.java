@@ -45,14 +45,18 @@ import java.util.zip.CRC32C;
  * segment; older ones are only read.
  *
  * <p>Files are used again rather than written anew (as PostgreSQL recycles its WAL segments): the
- * segment being written starts over by being renamed to the next {@code n}, and one done segment
- * is kept as {@code outcomes.spare}, renamed to the next segment when one is started. Its old
- * records fail the new name's check, so they read as the end of the records exactly as zeros
- * do, and the file keeps its size: no megabyte of zeros written and flushed again for every
- * megabyte of records (writing them was a sixth of the journal thread's CPU). A rename is made
- * durable (directory fsync) before anything is appended under the new name. Ids only grow within
- * a run, so a file never comes back under a name it had; a spare found at start is deleted, as
- * ids start over after the last name in the directory.
+ * segment being written starts over by being renamed to the next {@code n}, and up to
+ * {@link #MAX_SPARES} done segments are kept as {@code outcomes.spare.<k>}, the latest renamed to
+ * the next segment when one is started. Their old records fail the new name's check, so they read
+ * as the end of the records exactly as zeros do, and the file keeps its size: no megabyte of zeros
+ * written and flushed again for every megabyte of records (writing them was a sixth of the journal
+ * thread's CPU), and pages the kernel still caches instead of new ones (a backlog that the
+ * database works off and builds again, as under a load it cannot keep up with, took a new file
+ * for every segment when one spare was kept: its zeros, first touches of new page-cache pages,
+ * were a third of the journal thread's CPU in a saturation profile). A rename is made durable
+ * (directory fsync) before anything is appended under the new name. Ids only grow within a run, so
+ * a file never comes back under a name it had; spares found at start are deleted, as ids start
+ * over after the last name in the directory.
  *
  * <p>The segment being written is extended with zeros a megabyte ({@link #PREALLOCATE}) at a time,
  * ahead of its records: an {@code fdatasync} of bytes written over those zeros makes only the data
@@ -80,8 +84,13 @@ public final class Journal implements OutcomeLog {
     static final int HEADER = 8;
     private static final String PREFIX = "outcomes-";
     private static final String SUFFIX = ".journal";
-    /** A done segment's file, kept to become the next segment; never read for records. */
+    /** Done segments' files, kept to become the next segments, are named this, a dot and a number; never read for records. */
     static final String SPARE = "outcomes.spare";
+    /**
+     * The most done segments kept to be used again: 64 MB of disk at the default segment size,
+     * as PostgreSQL keeps 80 MB of WAL by default ({@code min_wal_size}).
+     */
+    static final int MAX_SPARES = 8;
     /** By default, the most unapplied outcomes kept in memory besides the file (some 5 MB). */
     static final int MIRROR_LIMIT = 10_000;
 
@@ -132,8 +141,9 @@ public final class Journal implements OutcomeLog {
     private Segment readSegment;
     private long readPos;
     private Segment peekSegment;
-    /** {@link #SPARE}, when a done segment's file waits there to be used again. */
-    private Path spare;
+    /** Done segments' files waiting to be used again ({@link #SPARE}), the latest done last. */
+    private final ArrayDeque<Path> spares = new ArrayDeque<>();
+    private long spareNames;
     private long peekPos;
     private int peeked;
     /** The newest {@code mirror.size()} unapplied records; used only while that is all of them. */
@@ -202,7 +212,11 @@ public final class Journal implements OutcomeLog {
         long lastId = 0;
         // A spare a crash left is not used: segment ids start over in each run, and the spare may
         // have been the very segment the next id names (its records would check again).
-        Files.deleteIfExists(dir.resolve(SPARE));
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, SPARE + "*")) {
+            for (Path p : ds) {
+                Files.deleteIfExists(p);
+            }
+        }
         for (Path p : segmentFiles(dir)) {
             long id = idOf(p);
             lastId = id;
@@ -546,8 +560,10 @@ public final class Journal implements OutcomeLog {
         while (segments.getFirst() != readSegment) {
             Segment done = segments.removeFirst();
             closeChannel(done);
-            if (spare == null && !done.legacy() && rename(done.path, dir.resolve(SPARE))) {
-                spare = dir.resolve(SPARE);
+            Path spare = dir.resolve(SPARE + "." + (spareNames + 1));
+            if (spares.size() < MAX_SPARES && !done.legacy() && rename(done.path, spare)) {
+                spareNames++;
+                spares.addLast(spare);
             } else {
                 Files.deleteIfExists(done.path);
             }
@@ -613,14 +629,14 @@ public final class Journal implements OutcomeLog {
             }
         }
         segments.clear();
-        if (spare != null) {
+        for (Path spare : spares) {
             try {
                 Files.deleteIfExists(spare);
             } catch (IOException e) {
                 log.warn("could not delete the spare journal file {}: {}", spare, e.toString());
             }
-            spare = null;
         }
+        spares.clear();
         try {
             lock.release();
         } catch (IOException e) {
@@ -635,14 +651,21 @@ public final class Journal implements OutcomeLog {
 
     private Segment startSegment(long id) throws IOException {
         Segment s = new Segment(id, segmentPath(id), salt(id));
+        Path spare = spares.pollLast();                      // the latest done: the likeliest still cached
         if (spare != null && rename(spare, s.path)) {
             s.channel = FileChannel.open(s.path, StandardOpenOption.READ, StandardOpenOption.WRITE);
             s.allocated = s.channel.size();
         } else {
+            if (spare != null) {
+                try {
+                    Files.deleteIfExists(spare);
+                } catch (IOException e) {
+                    log.warn("could not delete the spare journal file {}: {}", spare, e.toString());
+                }
+            }
             s.channel = FileChannel.open(s.path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                     StandardOpenOption.WRITE);
         }
-        spare = null;
         syncDirectory();
         Segment previous = segments.peekLast();
         try {
