@@ -231,7 +231,8 @@ fi
 # --- names -------------------------------------------------------------------------------------
 COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 COMMIT_NOTE="$COMMIT"
-if [[ -n "$(git status --porcelain 2>/dev/null)" ]]; then COMMIT_NOTE="$COMMIT (with uncommitted changes)"; fi
+# Reports of earlier runs, not yet added, are not changes to what runs.
+if [[ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]]; then COMMIT_NOTE="$COMMIT (with uncommitted changes)"; fi
 NAME="$(date +%F)-$COMMIT"
 (( QUICK )) && NAME="$NAME-quick"
 (( ${#SCENARIOS[@]} )) && [[ "${SCENARIOS[0]}" != none ]] && NAME="$NAME-$(IFS=-; echo "${SCENARIOS[*]}")"
