@@ -87,8 +87,9 @@ public final class Journal implements OutcomeLog {
     /** Done segments' files, kept to become the next segments, are named this, a dot and a number; never read for records. */
     static final String SPARE = "outcomes.spare";
     /**
-     * The most done segments kept to be used again: 64 MB of disk at the default segment size,
-     * as PostgreSQL keeps 80 MB of WAL by default ({@code min_wal_size}).
+     * The most done segments kept to be used again: about 72 MB of disk at the default segment
+     * size (8 MB, allocated up to a megabyte past), as PostgreSQL keeps 80 MB of WAL by default
+     * ({@code min_wal_size}).
      */
     static final int MAX_SPARES = 8;
     /** By default, the most unapplied outcomes kept in memory besides the file (some 5 MB). */
