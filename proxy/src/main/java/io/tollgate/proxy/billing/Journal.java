@@ -561,8 +561,9 @@ public final class Journal implements OutcomeLog {
         while (segments.getFirst() != readSegment) {
             Segment done = segments.removeFirst();
             closeChannel(done);
-            Path spare = dir.resolve(SPARE + "." + (spareNames + 1));
-            if (spares.size() < MAX_SPARES && !done.legacy() && rename(done.path, spare)) {
+            Path spare = spares.size() < MAX_SPARES && !done.legacy()
+                    ? dir.resolve(SPARE + "." + (spareNames + 1)) : null;
+            if (spare != null && rename(done.path, spare)) {
                 spareNames++;
                 spares.addLast(spare);
             } else {
