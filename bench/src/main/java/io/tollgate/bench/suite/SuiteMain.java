@@ -65,6 +65,9 @@ public final class SuiteMain implements Callable<Integer> {
     @Option(names = "--kdamond-idle", description = "how many kdamond threads run.sh put at SCHED_IDLE (0: left alone)")
     int kdamondIdle;
 
+    @Option(names = "--others-idle", description = "the machine's other services run.sh put at SCHED_IDLE, by name (empty: none)")
+    String othersIdle = "";
+
     @Option(names = "--mock-cpus", description = "taskset CPU list of the mock upstream (default: the generator's)")
     String mockCpus;
 
@@ -202,6 +205,11 @@ public final class SuiteMain implements Callable<Integer> {
         if (kdamondIdle > 0) {
             m.put("kdamond", "SCHED_IDLE for the run (the kernel's DAMON memory monitor, which the VM platform runs: it "
                     + "took 7-23 ms of CPU every 0.5 s, and requests of every contender stalled behind it)");
+        }
+        if (!othersIdle.isBlank()) {
+            m.put("the machine's other services", othersIdle.strip() + ": SCHED_IDLE for the run (no contender uses them; "
+                    + "RabbitMQ's Erlang VM ran in bursts of up to 4 ms on both CPUs, just before a woken event loop or "
+                    + "mock upstream waited for its CPU)");
         }
         m.put("proxy threads", launch.proxyThreads() + " (Tollgate event loops = nginx worker_processes)");
         m.put("Tollgate JVM options", String.join(" ", launch.tollgateJvmOptions()) + " (database pool 10, as `database.pool_size`'s default)");
