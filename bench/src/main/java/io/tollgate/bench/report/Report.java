@@ -479,8 +479,9 @@ public final class Report {
                 .append(s.sseDuration().toSeconds()).append(" s").append(rounds(s, s.sseDuration())).append(" over ")
                 .append(s.sseConnections())
                 .append(" connections, after ").append(s.sseWarmup().toSeconds())
-                .append(" s of the same load unmeasured (a JVM's streaming path needs its own JIT warm-up: the chat warm-up "
-                        + "does not reach it). Time to first byte counts from the intended start (CO-corrected), the uncorrected one from the request's actual write; a gap is the time between "
+                .append(" s of streams unmeasured, the first third unpaced in closed loop and the rest as measured (a JVM's "
+                        + "streaming path needs its own JIT warm-up: the first streams deoptimize what the chat load compiled, "
+                        + "and at 100 streams a second C2 was still recompiling it through the measured slices). Time to first byte counts from the intended start (CO-corrected), the uncorrected one from the request's actual write; a gap is the time between "
                         + "two consecutive `data:` events of a stream as they arrive, so the added per-chunk delay is a contender's gap "
                         + "distribution against direct's. Latencies in ms. CPU per stream covers its ")
                 .append(s.sseChunks()).append(" chunks, the usage event and `[DONE]`, from the measured phase's start until its last "
