@@ -115,6 +115,10 @@ public final class TollgateBenchServer implements Callable<Integer> {
             + "in one call, 0 for a Redis call per request (default: ${DEFAULT-VALUE}, as shipped)")
     int leaseMs = (int) LimiterConfig.DEFAULT_LEASE_WINDOW.toMillis();
 
+    @Option(names = "--upstream-pool-idle", description = "idle upstream connections kept per event loop "
+            + "(default: ${DEFAULT-VALUE}, as shipped)")
+    int upstreamPoolIdle = ProxyConfig.DEFAULT_POOL_MAX_IDLE;
+
     @Option(names = "--no-content-rules", description = "run without the content rules (for comparisons)")
     boolean noContentRules;
 
@@ -161,6 +165,7 @@ public final class TollgateBenchServer implements Callable<Integer> {
         String key = seed(database.get(), upstreamUrl);
         ProxyConfig config = ProxyConfig.defaults().withHostPort(host, port).withIoThreads(ioThreads)
                 .withTransport(Transport.named(transport)).withBusyPoll(Duration.of(busyPollMicros, ChronoUnit.MICROS));
+        config = config.withUpstreamPool(config.poolIdleTimeout(), upstreamPoolIdle);
         List<String> features = new java.util.ArrayList<>(List.of("key-check", "credit-leases", "settlement", "request-log",
                 "message-limits"));
         if (!noContentRules) {

@@ -115,6 +115,29 @@ class UpstreamPoolTest {
     }
 
     @Test
+    void aBurstKeepsUpToTheLimitIdleClosesTheRestAndTheNextBurstUpToItConnectsNothing() throws Exception {
+        java.util.List<Channel> burst = new java.util.ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            burst.add(acquire());
+        }
+        assertAccepted(10);
+        for (Channel ch : burst) {
+            release(ch);
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> closedByPeer.get() == 2);   // the limit is 8
+        java.util.List<Channel> again = new java.util.ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            again.add(acquire());
+        }
+        assertThat(again).allMatch(Channel::isActive).doesNotHaveDuplicates();
+        assertThat(burst).containsAll(again);
+        assertAccepted(10);
+        for (Channel ch : again) {
+            release(ch);
+        }
+    }
+
+    @Test
     void anIdleConnectionIsClosedAfterTheIdleTimeoutAndNotHandedOutAgain() throws Exception {
         Channel first = acquire();
         release(first);
