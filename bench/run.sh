@@ -26,6 +26,7 @@
 # TOLLGATE_BENCH_TRANSPORT: the event loops' socket layer of Tollgate and the Netty relay, as
 # proxy.transport (auto, the default: epoll; io_uring; nio). TOLLGATE_BENCH_BUSY_POLL_US: how long
 # their loops poll before they sleep, as proxy.busy_poll_us (default 0, as shipped: they sleep at once).
+# TOLLGATE_BENCH_SSE_RATE: SSE streams started a second (default 100; the report says which).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -65,6 +65,17 @@ public record Settings(
         }
     }
 
+    /** The same with SSE streams started at {@code rate} a second (TOLLGATE_BENCH_SSE_RATE, for experiments). */
+    public Settings withSseRate(double rate) {
+        if (!(rate > 0)) {
+            throw new IllegalArgumentException("the SSE rate must be positive: " + rate);
+        }
+        return new Settings(quick, rounds, warmup, rates, rateDuration, rateConnections, grace, saturation,
+                saturationConnections, rate, sseWarmup, sseDuration, sseChunks, sseChunkDelayMs, sseConnections,
+                uploadWarmup, uploadDuration, uploadConnections, uploadBytes, probeStep, probeSettle, streams,
+                streamChunks, streamChunkDelayMs, streamOpenRate, streamHold);
+    }
+
     /** One contender's share of one round: {@code total} split in {@link #rounds} slices. */
     public Duration slice(Duration total) {
         return total.dividedBy(rounds);

@@ -115,6 +115,10 @@ public final class SuiteMain implements Callable<Integer> {
             }
         }
         Settings settings = quick ? Settings.forQuickRun() : Settings.forFullRun();
+        String sseRate = System.getenv("TOLLGATE_BENCH_SSE_RATE");
+        if (sseRate != null && !sseRate.isBlank()) {
+            settings = settings.withSseRate(Double.parseDouble(sseRate.strip()));
+        }
         ZonedDateTime started = ZonedDateTime.now();
         String base = name != null ? name : started.format(DateTimeFormatter.ISO_LOCAL_DATE) + "-run";
         Path javaHome = Path.of(System.getProperty("java.home"));
