@@ -17,6 +17,8 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -116,24 +118,31 @@ class UpstreamPoolTest {
 
     @Test
     void aBurstKeepsUpToTheLimitIdleClosesTheRestAndTheNextBurstUpToItConnectsNothing() throws Exception {
-        java.util.List<Channel> burst = new java.util.ArrayList<>();
+        // A pool of its own whose idle timeout no slow machine reaches here: only the limit closes.
+        UpstreamPool patient = onLoop(() -> new UpstreamPool(loop, NioSocketChannel.class,
+                SslContextBuilder.forClient().build(), DefaultAddressResolverGroup.INSTANCE,
+                Duration.ofSeconds(2), Duration.ofMinutes(5), 8));
+        List<Channel> burst = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
-            burst.add(acquire());
+            burst.add(onLoop(() -> patient.acquire(target)).get(5, TimeUnit.SECONDS));
         }
         assertAccepted(10);
         for (Channel ch : burst) {
-            release(ch);
+            onLoop(() -> {
+                patient.release(target, ch);
+                return null;
+            });
         }
         await().atMost(Duration.ofSeconds(5)).until(() -> closedByPeer.get() == 2);   // the limit is 8
-        java.util.List<Channel> again = new java.util.ArrayList<>();
+        List<Channel> again = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
-            again.add(acquire());
+            again.add(onLoop(() -> patient.acquire(target)).get(5, TimeUnit.SECONDS));
         }
         assertThat(again).allMatch(Channel::isActive).doesNotHaveDuplicates();
         assertThat(burst).containsAll(again);
         assertAccepted(10);
         for (Channel ch : again) {
-            release(ch);
+            ch.close().syncUninterruptibly();
         }
     }
 
