@@ -177,6 +177,7 @@ restore_autogroup() {
 }
 # What the run changes below (CPUs, scheduling classes, autogroups) is put back on exit, however it ends.
 QUIETED_PIDS=()              # the machine's other services put at SCHED_IDLE (below)
+QUIETED_NAMES=""             # their names, for the report
 restore_others() {
   local pid
   for pid in "${QUIETED_PIDS[@]}"; do chrt -o -a -p 0 "$pid" >/dev/null 2>&1 || true; done
@@ -253,7 +254,8 @@ if [[ "${TOLLGATE_BENCH_QUIET_OTHERS:-1}" != 0 ]] && command -v chrt >/dev/null 
     done
   done
   if (( ${#QUIETED_PIDS[@]} )); then
-    say "the machine's other services ($(for pid in "${QUIETED_PIDS[@]}"; do cat "/proc/$pid/comm" 2>/dev/null; done | sort -u | paste -sd ' ')) at SCHED_IDLE for the run"
+    QUIETED_NAMES="$(for pid in "${QUIETED_PIDS[@]}"; do cat "/proc/$pid/comm" 2>/dev/null; done | sort -u | paste -sd ' ')"
+    say "the machine's other services ($QUIETED_NAMES) at SCHED_IDLE for the run"
   fi
 fi
 
@@ -288,7 +290,7 @@ fi
 
 # --- the suite ---------------------------------------------------------------------------------
 ARGS=(--results "$RESULTS" --name "$NAME" --commit "$COMMIT_NOTE" --nginx "$NGINX" --wrk "$WRK"
-      --client-cpus "$CLIENT_CPUS" --mock-cpus "$MOCK_CPUS" --proxy-cpus "$PROXY_CPUS" --services-cpus "$SERVICES_CPUS" --pg-idle "$(( PG_IDLE > 0 ))" --autogroup-off "$([[ -n "$AUTOGROUP_SAVED" ]] && echo 1 || echo 0)" --kdamond-idle "${#KDAMOND_PIDS[@]}" --others-idle "$(for pid in "${QUIETED_PIDS[@]}"; do cat "/proc/$pid/comm" 2>/dev/null; done | sort -u | paste -sd ' ')" --command "bench/run.sh${ORIGINAL_ARGS:+ $ORIGINAL_ARGS}")
+      --client-cpus "$CLIENT_CPUS" --mock-cpus "$MOCK_CPUS" --proxy-cpus "$PROXY_CPUS" --services-cpus "$SERVICES_CPUS" --pg-idle "$(( PG_IDLE > 0 ))" --autogroup-off "$([[ -n "$AUTOGROUP_SAVED" ]] && echo 1 || echo 0)" --kdamond-idle "${#KDAMOND_PIDS[@]}" --others-idle "$QUIETED_NAMES" --command "bench/run.sh${ORIGINAL_ARGS:+ $ORIGINAL_ARGS}")
 [[ -n "$NGINX_REASON" ]] && ARGS+=(--nginx-skip-reason "$NGINX_REASON")
 [[ -n "${TOLLGATE_BENCH_JVM_OPTS:-}" ]] && ARGS+=(--tollgate-jvm-options "$TOLLGATE_BENCH_JVM_OPTS")
 (( QUICK )) && ARGS+=(--quick)
