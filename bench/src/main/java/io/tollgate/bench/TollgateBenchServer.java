@@ -119,6 +119,10 @@ public final class TollgateBenchServer implements Callable<Integer> {
             + "(default: ${DEFAULT-VALUE}, as shipped)")
     int upstreamPoolIdle = ProxyConfig.DEFAULT_POOL_MAX_IDLE;
 
+    @Option(names = "--upstream-spares", description = "spare upstream connections opened ahead per event loop "
+            + "while pooled ones are reused, 0 for none (default: ${DEFAULT-VALUE}, as shipped)")
+    int upstreamSpares = ProxyConfig.DEFAULT_POOL_SPARES;
+
     @Option(names = "--no-content-rules", description = "run without the content rules (for comparisons)")
     boolean noContentRules;
 
@@ -165,7 +169,7 @@ public final class TollgateBenchServer implements Callable<Integer> {
         String key = seed(database.get(), upstreamUrl);
         ProxyConfig config = ProxyConfig.defaults().withHostPort(host, port).withIoThreads(ioThreads)
                 .withTransport(Transport.named(transport)).withBusyPoll(Duration.of(busyPollMicros, ChronoUnit.MICROS));
-        config = config.withUpstreamPool(config.poolIdleTimeout(), upstreamPoolIdle);
+        config = config.withUpstreamPool(config.poolIdleTimeout(), upstreamPoolIdle).withUpstreamSpares(upstreamSpares);
         List<String> features = new java.util.ArrayList<>(List.of("key-check", "credit-leases", "settlement", "request-log",
                 "message-limits"));
         if (!noContentRules) {

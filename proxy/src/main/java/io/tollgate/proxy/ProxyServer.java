@@ -106,7 +106,7 @@ public final class ProxyServer implements AutoCloseable {
             for (EventExecutor executor : group) {
                 EventLoop loop = (EventLoop) executor;
                 pools.put(loop, new UpstreamPool(loop, transport.socketChannel(), ssl, resolver, config.upstreamConnectTimeout(),
-                        config.poolIdleTimeout(), config.poolMaxIdlePerUpstream(), open));
+                        config.poolIdleTimeout(), config.poolMaxIdlePerUpstream(), config.poolSparesPerUpstream(), open));
             }
             Catalog catalog = new Catalog();
             sync = new CatalogSync(catalog, database, config.cacheRefreshInterval(), () -> mockAddress,

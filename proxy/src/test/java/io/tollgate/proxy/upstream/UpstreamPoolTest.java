@@ -7,6 +7,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.resolver.DefaultAddressResolverGroup;
+import io.netty.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -172,5 +173,88 @@ class UpstreamPoolTest {
         assertThat(idleOne.isActive()).isFalse();
         assertThat(busy.isActive()).isTrue();
         release(busy);
+    }
+
+    // -- spares
+
+    private UpstreamPool poolWithSpares(int spares) throws Exception {
+        return onLoop(() -> new UpstreamPool(loop, NioSocketChannel.class, SslContextBuilder.forClient().build(),
+                DefaultAddressResolverGroup.INSTANCE, Duration.ofSeconds(2), Duration.ofMinutes(5), 8, spares, null));
+    }
+
+    private int onLoopCount(Callable<Integer> count) throws Exception {
+        return onLoop(count);
+    }
+
+    @Test
+    void whileConnectionsAreReusedSparesAreConnectedAheadAndTheNextRequestsFindThemReady() throws Exception {
+        UpstreamPool spared = poolWithSpares(2);
+        Channel first = onLoop(() -> spared.acquire(target)).get(5, TimeUnit.SECONDS);
+        // A first connection to an upstream is not reuse: nothing is opened beside it.
+        assertThat(onLoopCount(() -> spared.sparesConnecting(target))).isZero();
+        onLoop(() -> {
+            spared.release(target, first);
+            return null;
+        });
+        Channel again = onLoop(() -> spared.acquire(target)).get(5, TimeUnit.SECONDS);
+        assertThat(again).isSameAs(first);
+        // Handing out the last idle one opens two spares in the background.
+        await().atMost(Duration.ofSeconds(5)).until(() -> onLoopCount(() -> spared.idleCount(target)) == 2);
+        assertAccepted(3);
+        for (int i = 0; i < 4; i++) {
+            // each request finds one connected already (its future done as acquire returns), and tops them up
+            Future<Channel> ready = onLoop(() -> spared.acquire(target));
+            assertThat(ready.isDone()).isTrue();
+            assertThat(ready.getNow()).isNotSameAs(first).matches(Channel::isActive);
+            await().atMost(Duration.ofSeconds(5)).until(() -> onLoopCount(() -> spared.idleCount(target)) == 2);
+        }
+        assertAccepted(7);
+    }
+
+    @Test
+    void aSpareThatFailsToConnectStopsSparesForAWhileAndTheRequestIsNotTouched() throws Exception {
+        UpstreamPool spared = poolWithSpares(2);
+        Channel first = onLoop(() -> spared.acquire(target)).get(5, TimeUnit.SECONDS);
+        onLoop(() -> {
+            spared.release(target, first);
+            return null;
+        });
+        server.close();                                    // the upstream stops listening; this connection stays
+        Channel again = onLoop(() -> spared.acquire(target)).get(5, TimeUnit.SECONDS);
+        assertThat(again).isSameAs(first).matches(Channel::isActive);
+        await().atMost(Duration.ofSeconds(5)).until(() -> onLoopCount(() -> spared.sparesConnecting(target)) == 0);
+        assertThat(onLoopCount(() -> spared.idleCount(target))).isZero();
+        onLoop(() -> {
+            spared.release(target, again);
+            return null;
+        });
+        // Reused again within the second after the failures: no spare is tried.
+        assertThat(onLoop(() -> {
+            Channel ch = spared.pollIdle(target);
+            return ch == first && spared.sparesConnecting(target) == 0;
+        })).isTrue();
+    }
+
+    @Test
+    void sparesNeverExceedTheIdleLimitNorReplaceAPoolWithoutThem() throws Exception {
+        UpstreamPool one = onLoop(() -> new UpstreamPool(loop, NioSocketChannel.class, SslContextBuilder.forClient().build(),
+                DefaultAddressResolverGroup.INSTANCE, Duration.ofSeconds(2), Duration.ofMinutes(5), 1, 4, null));
+        Channel first = onLoop(() -> one.acquire(target)).get(5, TimeUnit.SECONDS);
+        onLoop(() -> {
+            one.release(target, first);
+            return null;
+        });
+        assertThat(onLoop(() -> {
+            Channel ch = one.pollIdle(target);
+            return ch == first ? one.sparesConnecting(target) : -1;
+        })).isEqualTo(1);                                  // 4 asked, but only 1 may be idle
+        await().atMost(Duration.ofSeconds(5)).until(() -> onLoopCount(() -> one.idleCount(target)) == 1);
+        assertAccepted(2);
+        // The plain pool (no spares) of the other tests opens nothing when reused.
+        Channel plain = acquire();
+        release(plain);
+        assertThat(acquire()).isSameAs(plain);
+        assertThat(onLoopCount(() -> pool.sparesConnecting(target))).isZero();
+        assertAccepted(3);
     }
 }
