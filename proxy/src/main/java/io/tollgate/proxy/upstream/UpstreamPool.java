@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -149,7 +150,11 @@ public final class UpstreamPool {
                 // After this turn of the loop, not before the caller's request goes out.
                 int more = spares - slot.idle.size() - slot.connecting;
                 slot.connecting += more;
-                loop.execute(() -> openSpares(target, slot, more));
+                try {
+                    loop.execute(() -> openSpares(target, slot, more));
+                } catch (RejectedExecutionException shuttingDown) {
+                    slot.connecting -= more;             // no spares for a loop that is stopping
+                }
             }
         }
         return taken;
