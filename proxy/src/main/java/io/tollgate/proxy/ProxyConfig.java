@@ -96,9 +96,9 @@ public record ProxyConfig(
     }
 
     /**
-     * Idle upstream connections kept per upstream and event loop. 256, as the bench's nginx keeps,
-     * was measured against it in an A/B of the SSE scenario (7bd5e83-sse): the same first-byte p99
-     * (2.68 against 2.63 ms), so a pool that big is not worth its idle sockets at every upstream.
+     * Idle upstream connections kept per upstream and event loop. A load climbing past them is
+     * served by the pool's spares ({@link #DEFAULT_POOL_SPARES}) rather than by keeping 256 idle,
+     * as the bench's nginx does, at every upstream.
      */
     public static final int DEFAULT_POOL_MAX_IDLE = 64;
 

@@ -182,16 +182,12 @@ class UpstreamPoolTest {
                 DefaultAddressResolverGroup.INSTANCE, Duration.ofSeconds(2), Duration.ofMinutes(5), 8, spares, null));
     }
 
-    private int onLoopCount(Callable<Integer> count) throws Exception {
-        return onLoop(count);
-    }
-
     @Test
     void whileConnectionsAreReusedSparesAreConnectedAheadAndTheNextRequestsFindThemReady() throws Exception {
         UpstreamPool spared = poolWithSpares(2);
         Channel first = onLoop(() -> spared.acquire(target)).get(5, TimeUnit.SECONDS);
         // A first connection to an upstream is not reuse: nothing is opened beside it.
-        assertThat(onLoopCount(() -> spared.sparesConnecting(target))).isZero();
+        assertThat(onLoop(() -> spared.sparesConnecting(target))).isZero();
         onLoop(() -> {
             spared.release(target, first);
             return null;
@@ -199,14 +195,14 @@ class UpstreamPoolTest {
         Channel again = onLoop(() -> spared.acquire(target)).get(5, TimeUnit.SECONDS);
         assertThat(again).isSameAs(first);
         // Handing out the last idle one opens two spares in the background.
-        await().atMost(Duration.ofSeconds(5)).until(() -> onLoopCount(() -> spared.idleCount(target)) == 2);
+        await().atMost(Duration.ofSeconds(5)).until(() -> onLoop(() -> spared.idleCount(target)) == 2);
         assertAccepted(3);
         for (int i = 0; i < 4; i++) {
             // each request finds one connected already (its future done as acquire returns), and tops them up
             Future<Channel> ready = onLoop(() -> spared.acquire(target));
             assertThat(ready.isDone()).isTrue();
             assertThat(ready.getNow()).isNotSameAs(first).matches(Channel::isActive);
-            await().atMost(Duration.ofSeconds(5)).until(() -> onLoopCount(() -> spared.idleCount(target)) == 2);
+            await().atMost(Duration.ofSeconds(5)).until(() -> onLoop(() -> spared.idleCount(target)) == 2);
         }
         assertAccepted(7);
     }
@@ -222,8 +218,8 @@ class UpstreamPoolTest {
         server.close();                                    // the upstream stops listening; this connection stays
         Channel again = onLoop(() -> spared.acquire(target)).get(5, TimeUnit.SECONDS);
         assertThat(again).isSameAs(first).matches(Channel::isActive);
-        await().atMost(Duration.ofSeconds(5)).until(() -> onLoopCount(() -> spared.sparesConnecting(target)) == 0);
-        assertThat(onLoopCount(() -> spared.idleCount(target))).isZero();
+        await().atMost(Duration.ofSeconds(5)).until(() -> onLoop(() -> spared.sparesConnecting(target)) == 0);
+        assertThat(onLoop(() -> spared.idleCount(target))).isZero();
         onLoop(() -> {
             spared.release(target, again);
             return null;
@@ -248,13 +244,13 @@ class UpstreamPoolTest {
             Channel ch = one.pollIdle(target);
             return ch == first ? one.sparesConnecting(target) : -1;
         })).isEqualTo(1);                                  // 4 asked, but only 1 may be idle
-        await().atMost(Duration.ofSeconds(5)).until(() -> onLoopCount(() -> one.idleCount(target)) == 1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> onLoop(() -> one.idleCount(target)) == 1);
         assertAccepted(2);
         // The plain pool (no spares) of the other tests opens nothing when reused.
         Channel plain = acquire();
         release(plain);
         assertThat(acquire()).isSameAs(plain);
-        assertThat(onLoopCount(() -> pool.sparesConnecting(target))).isZero();
+        assertThat(onLoop(() -> pool.sparesConnecting(target))).isZero();
         assertAccepted(3);
     }
 }
