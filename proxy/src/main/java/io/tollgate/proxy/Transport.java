@@ -139,13 +139,12 @@ public enum Transport {
     }
 
     /**
-     * The default here: epoll, else NIO; io_uring by name. io_uring used less CPU a request in the
-     * bench (28 against 40 us at saturation in one phase), and its known leak, a pending read's
-     * buffer lost when its loop shuts down under an open channel, is avoided by {@code ProxyServer}
-     * closing every connection first. But beside nginx in the same rounds it gained nothing
-     * measurable (0.86x nginx at saturation, as on epoll: the VM's phase moved nginx's CPU a
-     * request as much), and one day's bench runs on it stalled their first measured phase for up
-     * to about 160 ms, never on epoll; so the default stays on epoll.
+     * The default here: epoll, else NIO; io_uring by name. Beside epoll in the same rounds of the
+     * bench, io_uring used a fifth to a quarter less CPU a request and carried 1.20-1.33x its
+     * saturation, and its known leak (a pending read's buffer lost when its loop shuts down under
+     * an open channel) is avoided by {@code ProxyServer} closing every connection first. But its
+     * p99 at 5k req/s was worse in both of those runs, and its runs have stalled requests for
+     * 90-160 ms at times, never on epoll, for reasons not yet found; so the default stays on epoll.
      */
     public static Transport auto() {
         return EPOLL.available() ? EPOLL : NIO;
