@@ -135,12 +135,19 @@ public final class TollgateBenchServer implements Callable<Integer> {
             "jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres");
 
     public static void main(String[] args) {
-        // The suite puts its own options first, TOLLGATE_BENCH_SERVER_ARGS and a B side's after them:
-        // a later one wins, so that an A/B may differ in an option the suite sets (--transport).
-        int exit = new CommandLine(new TollgateBenchServer()).setOverwrittenOptionsAllowed(true).execute(args);
+        int exit = commandLine(new TollgateBenchServer()).execute(args);
         if (exit != 0) {
             System.exit(exit);
         }
+    }
+
+    /**
+     * The command line for {@code server}. The suite puts its own options first,
+     * TOLLGATE_BENCH_SERVER_ARGS and a B side's after them: a later one wins, so that an A/B may
+     * differ in an option the suite sets ({@code --transport}).
+     */
+    static CommandLine commandLine(TollgateBenchServer server) {
+        return new CommandLine(server).setOverwrittenOptionsAllowed(true);
     }
 
     @Override

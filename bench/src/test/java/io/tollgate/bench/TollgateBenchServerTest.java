@@ -24,4 +24,14 @@ class TollgateBenchServerTest {
         assertThat(server.ioThreads).isEqualTo(2);
         assertThat(server.poolSize).isEqualTo(10);
     }
+
+    @Test
+    void aLaterOptionWinsSoThatTheBSideCanChangeOneTheSuiteSets() {
+        TollgateBenchServer server = new TollgateBenchServer();
+        TollgateBenchServer.commandLine(server).parseArgs("--upstream", "http://127.0.0.1:9999/v1",
+                "--transport", "auto", "--io-threads", "1", "--transport", "io_uring");
+
+        assertThat(server.transport).isEqualTo("io_uring");
+        assertThat(server.ioThreads).isEqualTo(1);
+    }
 }
