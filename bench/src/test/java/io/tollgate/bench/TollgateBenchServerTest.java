@@ -1,7 +1,6 @@
 package io.tollgate.bench;
 
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -18,7 +17,7 @@ class TollgateBenchServerTest {
     @Test
     void needsTheUpstream() {
         TollgateBenchServer server = new TollgateBenchServer();
-        new CommandLine(server).parseArgs("--upstream", "http://127.0.0.1:9999/v1", "--io-threads", "2");
+        TollgateBenchServer.commandLine(server).parseArgs("--upstream", "http://127.0.0.1:9999/v1", "--io-threads", "2");
 
         assertThat(server.upstreamUrl).isEqualTo("http://127.0.0.1:9999/v1");
         assertThat(server.ioThreads).isEqualTo(2);

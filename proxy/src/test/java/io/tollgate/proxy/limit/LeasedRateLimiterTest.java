@@ -1,14 +1,19 @@
 package io.tollgate.proxy.limit;
 
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -107,7 +112,7 @@ class LeasedRateLimiterTest {
     @Test
     void aFillThatAPooledAnswerStartsWaitsForItsRunnerAndThatAnswerDoesNot() {
         ManualClock clock = new ManualClock(T0);
-        java.util.ArrayDeque<Runnable> held = new java.util.ArrayDeque<>();
+        ArrayDeque<Runnable> held = new ArrayDeque<>();
         LeasedRateLimiter limiter = new LeasedRateLimiter(perRequest(clock), WINDOW,
                 () -> clock.getAsLong() * 1_000_000L, held::add);
         String key = newId();
@@ -135,14 +140,13 @@ class LeasedRateLimiterTest {
 
     @Test
     void afterThisTurnRunsOnTheCallingLoopOnceItsTaskIsDoneAndAtOnceOffALoop() throws Exception {
-        io.netty.channel.MultiThreadIoEventLoopGroup group =
-                new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         try {
-            List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<String> order = new CopyOnWriteArrayList<>();
             group.next().submit(() -> {
                 LeasedRateLimiter.afterThisTurn(() -> order.add("fill"));
                 order.add("rest of the task");
-            }).get(5, java.util.concurrent.TimeUnit.SECONDS);
+            }).get(5, TimeUnit.SECONDS);
             await().atMost(WAIT).until(() -> order.size() == 2);
             assertThat(order).containsExactly("rest of the task", "fill");
 
@@ -151,7 +155,7 @@ class LeasedRateLimiterTest {
             order.add("after");
             assertThat(order).containsExactly("fill", "after");
         } finally {
-            group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
 
