@@ -41,6 +41,7 @@ class UpstreamPoolTest {
     private final AtomicInteger closedByPeer = new AtomicInteger();
     private final CopyOnWriteArrayList<Socket> sockets = new CopyOnWriteArrayList<>();
     private UpstreamTarget target;
+    private Thread acceptor;
 
     @BeforeEach
     void start() throws Exception {
@@ -50,7 +51,7 @@ class UpstreamPoolTest {
                 DefaultAddressResolverGroup.INSTANCE, Duration.ofSeconds(2), IDLE, 8);
         server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         target = UpstreamTarget.parse("http://127.0.0.1:" + server.getLocalPort() + "/v1");
-        Thread acceptor = new Thread(() -> {
+        acceptor = new Thread(() -> {
             while (!server.isClosed()) {
                 try {
                     Socket s = server.accept();
@@ -84,6 +85,17 @@ class UpstreamPoolTest {
             s.close();
         }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    /**
+     * Closes the listening socket for good. While the accept thread is still inside accept(2) the
+     * kernel keeps the socket alive and completes handshakes into its backlog, so a connect made
+     * before that thread has left would succeed; the CI run of 2026-12-07 saw two spares do that.
+     */
+    private void stopListening() throws Exception {
+        server.close();
+        acceptor.join(Duration.ofSeconds(5));
+        assertThat(acceptor.isAlive()).isFalse();
     }
 
     private <T> T onLoop(Callable<T> work) throws Exception {
@@ -215,7 +227,7 @@ class UpstreamPoolTest {
             spared.release(target, first);
             return null;
         });
-        server.close();                                    // the upstream stops listening; this connection stays
+        stopListening();                                   // the upstream stops listening; this connection stays
         Channel again = onLoop(() -> spared.acquire(target)).get(5, TimeUnit.SECONDS);
         assertThat(again).isSameAs(first).matches(Channel::isActive);
         await().atMost(Duration.ofSeconds(5)).until(() -> onLoop(() -> spared.sparesConnecting(target)) == 0);
