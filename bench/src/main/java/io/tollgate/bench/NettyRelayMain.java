@@ -85,8 +85,9 @@ public final class NettyRelayMain implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         URI uri = URI.create(upstream);
         InetSocketAddress target = new InetSocketAddress(uri.getHost(), uri.getPort() < 0 ? 80 : uri.getPort());
-        Transport io = Transport.named(transport);
-        EventLoopGroup loops = loops(io, ioThreads, Duration.of(busyPollMicros, ChronoUnit.MICROS));
+        Duration busyPoll = Duration.of(busyPollMicros, ChronoUnit.MICROS);
+        Transport io = Transport.named(transport, busyPoll);
+        EventLoopGroup loops = loops(io, ioThreads, busyPoll);
         Channel server = listen(io, loops, host, port, target);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

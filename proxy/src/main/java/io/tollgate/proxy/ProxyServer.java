@@ -37,7 +37,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The public OpenAI-compatible gateway: event loops (epoll where the kernel has it), the
+ * The public OpenAI-compatible gateway: event loops (on {@link ProxyConfig#transport()}), the
  * per-loop upstream pools, the catalog kept fresh from the database, billing, and the built-in
  * {@code mock} provider that upstreams of provider {@code mock} are served by.
  */

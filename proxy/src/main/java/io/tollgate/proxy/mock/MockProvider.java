@@ -92,7 +92,7 @@ public final class MockProvider implements AutoCloseable {
         this.records = records;
     }
 
-    /** Starts on an event loop of its own (epoll when available); {@code port} 0 picks a free port. */
+    /** Starts on an event loop of its own ({@link Transport#auto()}'s); {@code port} 0 picks a free port. */
     public static MockProvider start(String host, int port, Options options) {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("tollgate-mock", true),
                 Transport.auto().ioHandlerFactory());
