@@ -22,10 +22,10 @@
 # TollgateBenchServer options, to measure with a piece off (e.g. --no-journal); the report lists them.
 # --contenders ...,tollgate,tollgate-b runs a second Tollgate beside the first, in the same rounds, with
 # TOLLGATE_BENCH_B_JVM_OPTS added to its JVM options and TOLLGATE_BENCH_B_SERVER_ARGS to its arguments
-# (after the suite's own, and a later option wins: "--transport epoll" there measures it against io_uring):
+# (after the suite's own, and a later option wins: "--transport io_uring" there measures it against epoll):
 # an A/B comparison on this VM, whose speed drifts from minute to minute (neither set: an A/A run).
 # TOLLGATE_BENCH_TRANSPORT: the event loops' socket layer of Tollgate and the Netty relay, as
-# proxy.transport (auto, the default: io_uring where it runs, else epoll; or io_uring, epoll, nio). TOLLGATE_BENCH_BUSY_POLL_US: how long
+# proxy.transport (auto, the default: epoll; io_uring; nio). TOLLGATE_BENCH_BUSY_POLL_US: how long
 # their loops poll before they sleep, as proxy.busy_poll_us (default 0, as shipped: they sleep at once).
 # TOLLGATE_BENCH_SSE_RATE: SSE streams started a second (default 100; the report says which).
 set -euo pipefail

@@ -305,9 +305,8 @@ public record TollgateConfig(
      * @param maxAttempts     upstreams one request may try when the ones before failed without
      *                        answering ({@code proxy.max_attempts}, default 3; 1 turns failover off)
      * @param transport       the event loops' socket layer ({@code proxy.transport}): {@code auto}
-     *                        (the default: io_uring where the kernel allows it, else epoll,
-     *                        else NIO; epoll when {@code busyPoll} is set), {@code io_uring},
-     *                        {@code epoll} or {@code nio}
+     *                        (the default: epoll where the kernel has it, else
+     *                        NIO), {@code io_uring}, {@code epoll} or {@code nio}
      * @param busyPoll        how long an event loop polls for work before it sleeps
      *                        ({@code proxy.busy_poll_us}, default 0: it sleeps at once; at most
      *                        10,000; epoll and nio only): a lower added latency for a CPU kept busy
@@ -405,7 +404,7 @@ public record TollgateConfig(
                     .withMessageLimits(maxMessages, maxMessageChars)
                     .withContentRules(contentRules.compile())
                     .withFailover(maxAttempts, ProxyConfig.DEFAULT_REPLAY_BUFFER_BYTES)
-                    .withTransport(Transport.named(transport, busyPoll))
+                    .withTransport(Transport.named(transport))
                     .withBusyPoll(busyPoll);
         }
     }

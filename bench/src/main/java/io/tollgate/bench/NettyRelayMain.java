@@ -85,9 +85,8 @@ public final class NettyRelayMain implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         URI uri = URI.create(upstream);
         InetSocketAddress target = new InetSocketAddress(uri.getHost(), uri.getPort() < 0 ? 80 : uri.getPort());
-        Duration busyPoll = Duration.of(busyPollMicros, ChronoUnit.MICROS);
-        Transport io = Transport.named(transport, busyPoll);
-        EventLoopGroup loops = loops(io, ioThreads, busyPoll);
+        Transport io = Transport.named(transport);
+        EventLoopGroup loops = loops(io, ioThreads, Duration.of(busyPollMicros, ChronoUnit.MICROS));
         Channel server = listen(io, loops, host, port, target);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -176,9 +176,8 @@ public final class TollgateBenchServer implements Callable<Integer> {
         database.set(Database.open(new Database.Config(databaseUrl(adminUrl, name), null, null, poolSize)));
         database.get().migrate();
         String key = seed(database.get(), upstreamUrl);
-        Duration busyPoll = Duration.of(busyPollMicros, ChronoUnit.MICROS);
         ProxyConfig config = ProxyConfig.defaults().withHostPort(host, port).withIoThreads(ioThreads)
-                .withTransport(Transport.named(transport, busyPoll)).withBusyPoll(busyPoll);
+                .withTransport(Transport.named(transport)).withBusyPoll(Duration.of(busyPollMicros, ChronoUnit.MICROS));
         config = config.withUpstreamPool(config.poolIdleTimeout(), upstreamPoolIdle).withUpstreamSpares(upstreamSpares);
         List<String> features = new java.util.ArrayList<>(List.of("key-check", "credit-leases", "settlement", "request-log",
                 "message-limits"));

@@ -71,20 +71,6 @@ public enum Transport {
     /** The names {@link #named} takes, for messages. */
     public static final String CHOICES = "auto, io_uring, epoll or nio";
 
-    /**
-     * Netty's switch for multishot polls on io_uring, read once when its {@code IoUring} class
-     * loads. Unless the JVM's options set it, it is turned off here, before any loop or channel
-     * of this project exists: with them, the bench's io_uring runs stalled requests for 30-160 ms
-     * at times (2026-12-06 and 07); without them, in four chat runs, none did, at the same throughput.
-     */
-    public static final String MULTISHOT_POLLS = "io.netty.iouring.pollAddMultishotEnabled";
-
-    static {
-        if (System.getProperty(MULTISHOT_POLLS) == null) {
-            System.setProperty(MULTISHOT_POLLS, "false");
-        }
-    }
-
     /** Whether this kernel and platform can run it. */
     public boolean available() {
         return available.getAsBoolean();
@@ -153,27 +139,15 @@ public enum Transport {
     }
 
     /**
-     * The default here: io_uring, else epoll, else NIO. In four chat A/Bs against epoll in the
-     * same rounds of the bench (2026-12-07), io_uring carried 1.04-1.55x epoll's saturation at a
-     * fifth less CPU a request, and in two SSE A/Bs its first-byte p99 was 0.9-1.3 ms lower. Its
-     * runs with Netty's multishot polls stalled requests for 30-160 ms at times, which is why they
-     * are off here ({@link #MULTISHOT_POLLS}); without them its p99 at 1k and 2k req/s was lower
-     * than epoll's in both A/Bs, and no run stalled. Where the kernel or a container's seccomp
-     * profile refuses io_uring, {@link IoUring#isAvailable()} says so and epoll is taken.
+     * The default here: epoll, else NIO; io_uring by name. Beside epoll in the same rounds of the
+     * bench, io_uring used a fifth to a quarter less CPU a request and carried 1.20-1.33x its
+     * saturation, and its known leak (a pending read's buffer lost when its loop shuts down under
+     * an open channel) is avoided by {@code ProxyServer} closing every connection first. But its
+     * p99 at 5k req/s was worse in both of those runs, and its runs have stalled requests for
+     * 90-160 ms at times, never on epoll, for reasons not yet found; so the default stays on epoll.
      */
     public static Transport auto() {
-        return IO_URING.available() ? IO_URING : EPOLL.available() ? EPOLL : NIO;
-    }
-
-    /**
-     * {@link #auto()} for loops that poll {@code busyPoll} before they sleep: with a poll, the
-     * best transport that can poll (epoll, else NIO), since io_uring's loops wait in their ring.
-     */
-    public static Transport auto(Duration busyPoll) {
-        if (busyPoll.isPositive()) {
-            return EPOLL.available() ? EPOLL : NIO;
-        }
-        return auto();
+        return EPOLL.available() ? EPOLL : NIO;
     }
 
     /**
@@ -199,22 +173,12 @@ public enum Transport {
      * @throws IllegalArgumentException if the name is unknown or the transport cannot run here
      */
     public static Transport named(String name) {
-        return named(name, Duration.ZERO);
-    }
-
-    /**
-     * The transport named {@code name} for loops that poll {@code busyPoll} before they sleep:
-     * {@code auto} then picks one that can poll ({@link #auto(Duration)}).
-     *
-     * @throws IllegalArgumentException if the name is unknown or the transport cannot run here
-     */
-    public static Transport named(String name, Duration busyPoll) {
         if (!known(name)) {
             throw new IllegalArgumentException("unknown transport '" + name + "' (" + CHOICES + ")");
         }
         String key = key(name);
         if (key.equals(AUTO)) {
-            return auto(busyPoll);
+            return auto();
         }
         Transport t = valueOf(key.toUpperCase(Locale.ROOT));
         if (!t.available()) {

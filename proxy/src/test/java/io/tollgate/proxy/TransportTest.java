@@ -8,7 +8,6 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.local.LocalIoHandler;
-import io.netty.channel.uring.IoUring;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -27,32 +26,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class TransportTest {
 
     @Test
-    void autoPicksIoUringWhereItRunsElseEpollElseNio() {
-        Transport expected = Transport.IO_URING.available() ? Transport.IO_URING
-                : Transport.EPOLL.available() ? Transport.EPOLL : Transport.NIO;
+    void autoPicksEpollWhereItRunsElseNio() {
+        Transport expected = Transport.EPOLL.available() ? Transport.EPOLL : Transport.NIO;
         assertThat(Transport.auto()).isEqualTo(expected);
         assertThat(Transport.named("auto")).isEqualTo(expected);
         assertThat(Transport.named(" AUTO ")).isEqualTo(expected);
-        assertThat(Transport.named("auto", Duration.ZERO)).isEqualTo(expected);
-    }
-
-    @Test
-    void autoForLoopsThatPollPicksOneThatCanPoll() {
-        Transport expected = Transport.EPOLL.available() ? Transport.EPOLL : Transport.NIO;
-        Duration poll = Duration.ofMillis(1);
-        assertThat(Transport.auto(poll)).isEqualTo(expected).matches(Transport::busyPolls);
-        assertThat(Transport.named("auto", poll)).isEqualTo(expected);
-        if (Transport.IO_URING.available()) {
-            assertThat(Transport.named("io_uring", poll)).as("a transport by name stays that one")
-                    .isEqualTo(Transport.IO_URING);
-        }
-    }
-
-    @Test
-    void nettysMultishotPollsAreOffUnlessTheJvmsOptionsSayOtherwise() {
-        assumeTrue(Transport.IO_URING.available(), "io_uring is not available here");
-        assertThat(System.getProperty(Transport.MULTISHOT_POLLS)).isEqualTo("false");
-        assertThat(IoUring.isPollAddMultishotEnabled()).isFalse();
     }
 
     @Test
