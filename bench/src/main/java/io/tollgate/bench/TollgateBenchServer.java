@@ -126,6 +126,10 @@ public final class TollgateBenchServer implements Callable<Integer> {
     @Option(names = "--no-content-rules", description = "run without the content rules (for comparisons)")
     boolean noContentRules;
 
+    @Option(names = "--loop-lag-ms", description = "log each time an event loop runs a 1 ms tick this many ms late or"
+            + " more, with its thread's CPU and run-queue wait over the gap (LoopLagProbe); 0: off (default: ${DEFAULT-VALUE})")
+    int loopLagMs;
+
     @Option(names = "--no-journal", description = "keep outcomes in memory instead of the on-disk billing journal")
     boolean noJournal;
 
@@ -198,6 +202,13 @@ public final class TollgateBenchServer implements Callable<Integer> {
             features.add("in-process-rate-limit");
         }
         proxy.set(ProxyServer.start(config, limits, database.get()));
+        if (loopLagMs > 0) {
+            LoopLagProbe.start(proxy.get().eventLoops(), Duration.ofMillis(1), Duration.ofMillis(loopLagMs), late -> {
+                System.out.println(late);
+                System.out.flush();
+            });
+            features.add("loop-lag-probe-" + loopLagMs + "ms");
+        }
 
         System.out.printf("tollgate-bench-server ready port=%d key=%s model=%s database=%s pid=%d features=%s gc=%s"
                         + " transport=%s%n",

@@ -179,6 +179,11 @@ public final class ProxyServer implements AutoCloseable {
         sync.reloadAll();
     }
 
+    /** The event loops serving clients and upstreams (the bench watches how late they run). */
+    public EventLoopGroup eventLoops() {
+        return group;
+    }
+
     /** The built-in mock provider behind upstreams of provider {@code mock}. */
     public MockProvider mockProvider() {
         return mock;

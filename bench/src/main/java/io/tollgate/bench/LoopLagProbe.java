@@ -1,0 +1,112 @@
+package io.tollgate.bench;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Tells a loop that was late from why: a task on every event loop of a group runs each
+ * {@code period} and, when it runs more than {@code threshold} after its time, reports how late,
+ * and how the loop thread's CPU time and run-queue wait ({@code /proc/thread-self/schedstat})
+ * moved over that gap. CPU grown by about the gap is a loop busy with something else; wait grown
+ * is a loop ready but not given its CPU; neither grown (and no collection in the GC log) is a
+ * loop asleep while its work waited, the stall io_uring's runs had (docs/performance-history.md).
+ *
+ * <p>Each tick reads the thread's schedstat once (one {@code pread}), a few microseconds a
+ * millisecond: a diagnostic for bench runs, off unless asked for.
+ */
+final class LoopLagProbe implements AutoCloseable {
+
+    /** One late tick: when it was seen, how late, and what the loop thread did over the gap. */
+    record Late(Instant at, String thread, Duration late, Duration gap, Duration cpu, Duration runQueueWait) {
+        @Override
+        public String toString() {
+            return String.format("loop-lag %s at %s: late %.1f ms; over the %.1f ms gap CPU +%.1f ms,"
+                    + " run-queue wait +%.1f ms", thread, at, ms(late), ms(gap), ms(cpu), ms(runQueueWait));
+        }
+
+        private static double ms(Duration d) {
+            return d.toNanos() / 1e6;
+        }
+    }
+
+    private final List<ScheduledFuture<?>> ticks = new ArrayList<>();
+
+    private LoopLagProbe() {
+    }
+
+    /** Starts a tick on every loop of {@code group}; {@code report} is called on the loop that was late. */
+    static LoopLagProbe start(EventLoopGroup group, Duration period, Duration threshold, Consumer<Late> report) {
+        LoopLagProbe probe = new LoopLagProbe();
+        for (EventExecutor loop : group) {
+            Tick tick = new Tick(period.toNanos(), threshold.toNanos(), report);
+            probe.ticks.add(loop.scheduleAtFixedRate(tick, period.toNanos(), period.toNanos(), TimeUnit.NANOSECONDS));
+        }
+        return probe;
+    }
+
+    @Override
+    public void close() {
+        ticks.forEach(t -> t.cancel(false));
+    }
+
+    /** Runs on one loop only, so its fields need no guard. */
+    private static final class Tick implements Runnable {
+        private final long period;
+        private final long threshold;
+        private final Consumer<Late> report;
+        private final byte[] buffer = new byte[128];
+        private RandomAccessFile schedstat;
+        private long lastRun;
+        private long lastCpu;
+        private long lastWait;
+
+        Tick(long period, long threshold, Consumer<Late> report) {
+            this.period = period;
+            this.threshold = threshold;
+            this.report = report;
+        }
+
+        @Override
+        public void run() {
+            long now = System.nanoTime();
+            long[] stat = schedstat();
+            if (lastRun != 0) {
+                long late = now - lastRun - period;
+                if (late > threshold) {
+                    report.accept(new Late(Instant.now(), Thread.currentThread().getName(), Duration.ofNanos(late),
+                            Duration.ofNanos(now - lastRun), Duration.ofNanos(stat[0] - lastCpu),
+                            Duration.ofNanos(stat[1] - lastWait)));
+                }
+            }
+            lastRun = now;
+            lastCpu = stat[0];
+            lastWait = stat[1];
+        }
+
+        /** The calling thread's CPU time and run-queue wait so far, in nanoseconds (zeros where there is no /proc). */
+        private long[] schedstat() {
+            try {
+                if (schedstat == null) {
+                    schedstat = new RandomAccessFile("/proc/thread-self/schedstat", "r");   // this loop's thread
+                }
+                schedstat.seek(0);
+                int n = schedstat.read(buffer);
+                String[] fields = new String(buffer, 0, Math.max(n, 0), StandardCharsets.US_ASCII).trim().split(" ");
+                return new long[] {Long.parseLong(fields[0]), Long.parseLong(fields[1])};
+            } catch (IOException | RuntimeException e) {
+                return new long[2];
+            }
+        }
+    }
+}
