@@ -19,8 +19,9 @@ import java.util.function.Consumer;
  * {@code period} and, when it runs more than {@code threshold} after its time, reports how late,
  * and how the loop thread's CPU time and run-queue wait ({@code /proc/thread-self/schedstat})
  * moved over that gap. CPU grown by about the gap is a loop busy with something else; wait grown
- * is a loop ready but not given its CPU; neither grown (and no collection in the GC log) is a
- * loop asleep while its work waited, the stall io_uring's runs had (docs/performance-history.md).
+ * is a loop ready but not given its CPU; neither grown is a loop stopped without running: a
+ * collection (the GC log says), the whole machine (every JVM's loop late at the same instant), or
+ * a loop asleep while its work was due (docs/performance-history.md, 2026-12-07).
  *
  * <p>Each tick reads the thread's schedstat once (one {@code pread}), a few microseconds a
  * millisecond: a diagnostic for bench runs, off unless asked for.
@@ -40,7 +41,11 @@ final class LoopLagProbe implements AutoCloseable {
         }
     }
 
-    private final List<ScheduledFuture<?>> ticks = new ArrayList<>();
+    /** A tick and where it runs. */
+    private record Running(EventExecutor loop, Tick tick, ScheduledFuture<?> schedule) {
+    }
+
+    private final List<Running> ticks = new ArrayList<>();
 
     private LoopLagProbe() {
     }
@@ -50,14 +55,19 @@ final class LoopLagProbe implements AutoCloseable {
         LoopLagProbe probe = new LoopLagProbe();
         for (EventExecutor loop : group) {
             Tick tick = new Tick(period.toNanos(), threshold.toNanos(), report);
-            probe.ticks.add(loop.scheduleAtFixedRate(tick, period.toNanos(), period.toNanos(), TimeUnit.NANOSECONDS));
+            probe.ticks.add(new Running(loop, tick,
+                    loop.scheduleAtFixedRate(tick, period.toNanos(), period.toNanos(), TimeUnit.NANOSECONDS)));
         }
         return probe;
     }
 
+    /** Stops the ticks; a tick's file is closed on its own loop, where it is read. */
     @Override
     public void close() {
-        ticks.forEach(t -> t.cancel(false));
+        for (Running r : ticks) {
+            r.schedule().cancel(false);
+            r.loop().execute(r.tick()::close);
+        }
     }
 
     /** Runs on one loop only, so its fields need no guard. */
@@ -92,6 +102,16 @@ final class LoopLagProbe implements AutoCloseable {
             lastRun = now;
             lastCpu = stat[0];
             lastWait = stat[1];
+        }
+
+        void close() {
+            try {
+                if (schedstat != null) {
+                    schedstat.close();
+                }
+            } catch (IOException ignored) {
+                // a /proc file: nothing was written
+            }
         }
 
         /** The calling thread's CPU time and run-queue wait so far, in nanoseconds (zeros where there is no /proc). */
