@@ -3,10 +3,10 @@ package io.tollgate.bench;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.tollgate.bench.suite.ProcStats;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -76,6 +76,7 @@ final class LoopLagProbe implements AutoCloseable {
         private final long threshold;
         private final Consumer<Late> report;
         private final byte[] buffer = new byte[128];
+        private final long[] stat = new long[3];
         private RandomAccessFile schedstat;
         private long lastRun;
         private long lastCpu;
@@ -90,7 +91,7 @@ final class LoopLagProbe implements AutoCloseable {
         @Override
         public void run() {
             long now = System.nanoTime();
-            long[] stat = schedstat();
+            readSchedstat();
             if (lastRun != 0) {
                 long late = now - lastRun - period;
                 if (late > threshold) {
@@ -114,19 +115,25 @@ final class LoopLagProbe implements AutoCloseable {
             }
         }
 
-        /** The calling thread's CPU time and run-queue wait so far, in nanoseconds (zeros where there is no /proc). */
-        private long[] schedstat() {
+        /**
+         * The calling thread's CPU time and run-queue wait so far into {@link #stat}, in
+         * nanoseconds (zeros where there is no /proc). Allocates nothing: it runs every tick on
+         * the loop it watches.
+         */
+        private void readSchedstat() {
             try {
                 if (schedstat == null) {
                     schedstat = new RandomAccessFile("/proc/thread-self/schedstat", "r");   // this loop's thread
                 }
                 schedstat.seek(0);
-                int n = schedstat.read(buffer);
-                String[] fields = new String(buffer, 0, Math.max(n, 0), StandardCharsets.US_ASCII).trim().split(" ");
-                return new long[] {Long.parseLong(fields[0]), Long.parseLong(fields[1])};
-            } catch (IOException | RuntimeException e) {
-                return new long[2];
+                if (ProcStats.parseSchedstat(buffer, Math.max(schedstat.read(buffer), 0), stat)) {
+                    return;
+                }
+            } catch (IOException e) {
+                // no /proc here: the gaps' CPU and wait read as zero
             }
+            stat[0] = 0;
+            stat[1] = 0;
         }
     }
 }

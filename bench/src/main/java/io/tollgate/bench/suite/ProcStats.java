@@ -125,15 +125,39 @@ public final class ProcStats {
 
     /** CPU ns, run-queue wait ns and time slices from a schedstat line; null when it is not one. */
     static long[] parseSchedstat(String line) {
-        String[] f = line.strip().split("\\s+");
-        if (f.length < 3) {
-            return null;
+        byte[] bytes = line.getBytes(StandardCharsets.US_ASCII);
+        long[] fields = new long[3];
+        return parseSchedstat(bytes, bytes.length, fields) ? fields : null;
+    }
+
+    /**
+     * The three fields of a schedstat line in {@code bytes[0, length)} into {@code into}; false
+     * when it is not one. Allocates nothing: the loop-lag probe reads its thread's line every
+     * millisecond on the event loop it watches.
+     */
+    public static boolean parseSchedstat(byte[] bytes, int length, long[] into) {
+        int field = 0;
+        long value = 0;
+        boolean inNumber = false;
+        for (int i = 0; i < length && field < 3; i++) {
+            byte c = bytes[i];
+            if (c >= '0' && c <= '9') {
+                value = value * 10 + (c - '0');
+                inNumber = true;
+            } else if (c == ' ' || c == '\t' || c == '\n') {
+                if (inNumber) {
+                    into[field++] = value;
+                    value = 0;
+                    inNumber = false;
+                }
+            } else {
+                return false;
+            }
         }
-        try {
-            return new long[] {Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2])};
-        } catch (NumberFormatException e) {
-            return null;
+        if (inNumber && field < 3) {
+            into[field++] = value;
         }
+        return field == 3;
     }
 
     public static long cpuNanos(List<Long> pids) {
