@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
@@ -38,12 +39,13 @@ class LoopLagProbeTest {
 
     @Test
     void aLoopBusyWithAnotherTaskIsLateWithItsCpuGrownByTheGap() throws Exception {
-        group.next().submit(() -> {
+        afterTheFirstTicks(() -> {
             long until = System.nanoTime() + HOLD.toNanos();
             while (System.nanoTime() < until) {
                 Thread.onSpinWait();
             }
-        }).get(5, TimeUnit.SECONDS);
+            return null;
+        });
         LoopLagProbe.Late late = theHold();
         assertThat(late.gap()).isGreaterThanOrEqualTo(late.late());
         assertThat(late.cpu()).as("a spinning loop's CPU").isGreaterThan(Duration.ofMillis(50));
@@ -53,12 +55,21 @@ class LoopLagProbeTest {
 
     @Test
     void aLoopAsleepIsLateWithItsCpuAlmostUnmoved() throws Exception {
-        group.next().submit(() -> {
+        afterTheFirstTicks(() -> {
             Thread.sleep(HOLD);
             return null;
-        }).get(5, TimeUnit.SECONDS);
+        });
         LoopLagProbe.Late late = theHold();
         assertThat(late.cpu()).as("a sleeping loop's CPU").isLessThan(Duration.ofMillis(20));
+    }
+
+    /**
+     * Runs {@code hold} on the loop once the probe has ticked there: scheduled tasks of one loop run
+     * in deadline order, so the 1 ms ticks before 20 ms come first. A hold submitted at once could
+     * run before the first tick, which has no earlier tick to be late against (CI of 8ddb8cb).
+     */
+    private void afterTheFirstTicks(Callable<Void> hold) throws Exception {
+        group.next().schedule(hold, 20, TimeUnit.MILLISECONDS).get(5, TimeUnit.SECONDS);
     }
 
     /** The report of the hold: late by most of it (a stray late tick of the machine is shorter). */
