@@ -432,7 +432,8 @@ public final class Report {
                 sb.append("## The proxies' threads\n\n");
                 sb.append("Each proxy's threads by name (as the kernel cuts it, 15 characters; threads of one name summed), over each "
                         + "phase from `/proc/<pid>/task/<tid>/schedstat`: CPU, then time runnable but waiting for a CPU, in ms a "
-                        + "second, and (in brackets) time slices a second, each a wake-up or a preemption. On one CPU, a thread's "
+                        + "second of load (what Tollgate spends after a slice's load, while its outcomes reach the database, "
+                        + "counted in it), and (in brackets) time slices a second, each a wake-up or a preemption. On one CPU, a thread's "
                         + "wait is mostly the others' CPU: what an event loop waits for is what holds its CPU when a request "
                         + "arrives. The busiest ").append(MAX_THREAD_ROWS).append(" names over 0.5 ms/s.\n\n");
                 first = false;

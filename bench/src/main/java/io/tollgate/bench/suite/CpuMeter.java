@@ -11,6 +11,11 @@ import java.util.Map;
  * PostgreSQL backends serving its database (the money path runs there too) and, when its rate
  * limit is in Redis, the redis-server processes (nothing else uses them during a phase); and
  * the proxy's threads by name, with their waits for a CPU (see {@link Results.ThreadUse}).
+ *
+ * <p>A span counted may go on after its load, while Tollgate's outcomes reach the database: that
+ * CPU belongs to the load and is counted, but the threads' rates are a second of load, not of the
+ * span ({@link #loadEnded}): over the span, a loop busy through 5 s of load and idle through 5 s of
+ * catching up would read as half busy.
  */
 final class CpuMeter {
 
@@ -27,7 +32,9 @@ final class CpuMeter {
     private long redisNanos;
     private boolean db;
     private boolean redis;
-    private long elapsedNanos;
+    /** The spans' load time, when {@link #loadEnded} marked it; else each span's whole. */
+    private long loadNanos;
+    private boolean loadMarked;
 
     private CpuMeter(Contender contender) {
         this.contender = contender;
@@ -68,13 +75,27 @@ final class CpuMeter {
         running = true;
     }
 
+    /**
+     * The load of this span is over; what follows until {@link #pause} (the catching up) is still
+     * counted, but not as time the threads' rates are spread over.
+     */
+    void loadEnded() {
+        if (running && !loadMarked) {
+            loadNanos += System.nanoTime() - startNanos;
+            loadMarked = true;
+        }
+    }
+
     /** Adds what was spent since {@link #resume} and stops counting. */
     void pause() {
         if (!running) {
             return;
         }
         running = false;
-        elapsedNanos += System.nanoTime() - startNanos;
+        if (!loadMarked) {
+            loadNanos += System.nanoTime() - startNanos;
+        }
+        loadMarked = false;
         Map<String, long[]> threadsAfter = new HashMap<>();
         for (long pid : contender.proxyPids()) {
             proxyNanos += ProcStats.cpuNanos(pid) - before.getOrDefault(pid, 0L);
@@ -105,7 +126,7 @@ final class CpuMeter {
             return Results.Cpu.NONE;
         }
         return new Results.Cpu(proxyNanos / 1000.0 / requests, db ? dbNanos / 1000.0 / requests : Double.NaN,
-                redis ? redisNanos / 1000.0 / requests : Double.NaN, threadUse(Map.of(), threadSums, elapsedNanos));
+                redis ? redisNanos / 1000.0 / requests : Double.NaN, threadUse(Map.of(), threadSums, loadNanos));
     }
 
     /**

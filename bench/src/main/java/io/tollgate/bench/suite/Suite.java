@@ -399,6 +399,7 @@ public final class Suite implements AutoCloseable {
             }
             acc.cpu.resume();
             RunResult r = load.apply(conns);
+            acc.cpu.loadEnded();
             Contender.Settled settled = c.settle();
             acc.cpu.pause();
             acc.add(r, settled);
@@ -538,6 +539,7 @@ public final class Suite implements AutoCloseable {
                 acc.loadStarts();
                 Wrk.Result w = saturationWrk(c, slice);
                 acc.loadEnded();
+                acc.cpu.loadEnded();
                 Contender.Settled settled = c.settle();
                 acc.cpu.pause();
                 acc.add("wrk", w.requestsPerSecond(), w.requests(), w.p50(), w.p99(), w.non2xx() + w.socketErrors(), settled);
@@ -548,6 +550,7 @@ public final class Suite implements AutoCloseable {
                 acc.loadStarts();
                 RunResult r = Drive.closedLoop(conns, chatRequest(c, false, Map.of()), slice, s.grace());
                 acc.loadEnded();
+                acc.cpu.loadEnded();
                 Contender.Settled settled = c.settle();
                 acc.cpu.pause();
                 acc.add("Java generator, closed loop", r.achievedRate(), r.stats().ok, Fmt.ms(r.stats().latency, 50),

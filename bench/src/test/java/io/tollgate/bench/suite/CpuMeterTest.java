@@ -66,18 +66,8 @@ class CpuMeterTest {
      */
     @Test
     void aPausedMeterCountsNothingUntilItResumes() throws Exception {
-        Contender self = new Contender() {
-            public String name() { return "self"; }
-            public String host() { return "127.0.0.1"; }
-            public int port() { return 0; }
-            public Map<String, String> headers() { return Map.of(); }
-            public List<Long> proxyPids() { return List.of(ProcessHandle.current().pid()); }
-            public boolean alive() { return true; }
-            public String log() { return "-"; }
-            public void close() { }
-        };
         try (Spinner probe = new Spinner("meter-probe")) {
-            CpuMeter meter = CpuMeter.paused(self);
+            CpuMeter meter = CpuMeter.paused(selfContender());
             probe.spin(300);                      // before the first slice: not counted
             meter.resume();
             probe.spin(60);
@@ -94,6 +84,42 @@ class CpuMeterTest {
             assertThat(cpu.proxyMicrosPerRequest()).as("the process's CPU a request over 1,000 requests, µs")
                     .isGreaterThanOrEqualTo(60.0).isLessThan(800.0);
         }
+    }
+
+    /**
+     * A span whose load ends before the span does (Tollgate catching up with its database): the
+     * thread busy through the load reads as busy through it, not as diluted by the wait after it,
+     * and what it spends in that wait still counts.
+     */
+    @Test
+    void threadRatesAreASecondOfLoadWhenTheLoadEndsBeforeTheSpan() throws Exception {
+        try (Spinner probe = new Spinner("load-probe")) {
+            CpuMeter meter = CpuMeter.paused(selfContender());
+            meter.resume();
+            probe.spin(100);                      // the load: the probe busy throughout
+            meter.loadEnded();
+            Thread.sleep(300);                    // catching up: counted, not as load time
+            probe.spin(20);
+            meter.pause();
+            Results.Cpu cpu = meter.stop(1_000);
+
+            Results.ThreadUse use = cpu.threads().stream().filter(t -> t.name().equals("load-probe")).findFirst().orElseThrow();
+            // 120 ms over ~0.1 s of load: ~1,200 ms a second; over the whole ~0.42 s span it would be under 300
+            assertThat(use.cpuMsPerSecond()).as("the probe's CPU a second of load").isGreaterThan(600.0);
+        }
+    }
+
+    private static Contender selfContender() {
+        return new Contender() {
+            public String name() { return "self"; }
+            public String host() { return "127.0.0.1"; }
+            public int port() { return 0; }
+            public Map<String, String> headers() { return Map.of(); }
+            public List<Long> proxyPids() { return List.of(ProcessHandle.current().pid()); }
+            public boolean alive() { return true; }
+            public String log() { return "-"; }
+            public void close() { }
+        };
     }
 
     /** A thread of one name that stays alive (its CPU stays readable) and spins when asked. */
