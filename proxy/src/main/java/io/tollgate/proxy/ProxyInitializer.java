@@ -10,7 +10,6 @@ import io.netty.handler.flow.FlowControlHandler;
 import io.tollgate.proxy.http.ClientIdleHandler;
 import io.tollgate.proxy.http.RequestBodyLimitHandler;
 import io.tollgate.proxy.http.RequestDecoder;
-import io.tollgate.proxy.http.RequestFramingHandler;
 import io.tollgate.proxy.http.RequestHeadTimeoutHandler;
 import io.tollgate.proxy.media.MediaHandler;
 import io.tollgate.proxy.media.MediaServices;
@@ -22,7 +21,6 @@ public final class ProxyInitializer extends ChannelInitializer<SocketChannel> {
     public static final String HEAD_TIMEOUT = "head-timeout";
     public static final String DECODER = "decoder";
     public static final String ENCODER = "encoder";
-    public static final String FRAMING = "framing";
     public static final String FLOW = "flow";
     public static final String IDLE = "idle";
     public static final String BODY_LIMIT = "body-limit";
@@ -52,12 +50,12 @@ public final class ProxyInitializer extends ChannelInitializer<SocketChannel> {
         ProxyConfig config = services.config();
         ChannelPipeline p = ch.pipeline();
         p.addLast(HEAD_TIMEOUT, new RequestHeadTimeoutHandler(config.requestHeadTimeout()));
+        // The decoder refuses ill-framed requests itself (RequestDecoder): one context fewer to pass.
         p.addLast(DECODER, new RequestDecoder(new HttpDecoderConfig()
                 .setMaxInitialLineLength(config.maxInitialLineBytes())
                 .setMaxHeaderSize(config.maxHeaderBytes())
                 .setMaxChunkSize(64 * 1024)));
         p.addLast(ENCODER, new HttpResponseEncoder());
-        p.addLast(FRAMING, new RequestFramingHandler());
         // One read() may decode several messages; this hands them over one per read().
         p.addLast(FLOW, new FlowControlHandler());
         p.addLast(IDLE, new ClientIdleHandler(config.clientIdleTimeout()));

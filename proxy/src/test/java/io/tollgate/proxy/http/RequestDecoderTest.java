@@ -17,13 +17,12 @@ import java.nio.charset.StandardCharsets;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-class RequestFramingHandlerTest {
+class RequestDecoderTest {
 
     private static EmbeddedChannel channel() {
         return new EmbeddedChannel(
                 new RequestDecoder(new HttpDecoderConfig().setMaxHeaderSize(1024)),
-                new HttpResponseEncoder(),
-                new RequestFramingHandler());
+                new HttpResponseEncoder());
     }
 
     private static FullHttpResponse response(EmbeddedChannel ch) {
@@ -89,6 +88,30 @@ class RequestFramingHandlerTest {
         assertThat(r.status().code()).isEqualTo(431);
         assertThat(r.content().toString(StandardCharsets.UTF_8)).contains("\"code\":\"headers_too_large\"");
         r.release();
+        assertThat(ch.isOpen()).isFalse();
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void nothingPipelinedBehindARefusedRequestGoesOn() {
+        EmbeddedChannel ch = channel();
+        write(ch, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}"
+                + "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
+        assertThat((Object) ch.readInbound()).isNull();
+        FullHttpResponse r = response(ch);
+        assertThat(r.status().code()).isEqualTo(400);
+        r.release();
+        assertThat(ch.isOpen()).isFalse();
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void aChunkedBodyThatCannotBeDecodedClosesTheConnection() {
+        EmbeddedChannel ch = channel();
+        write(ch, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n");
+        Object head = ch.readInbound();
+        assertThat(head).isInstanceOf(HttpRequest.class);
+        assertThat((Object) ch.readInbound()).as("the failed body is not passed on").isNull();
         assertThat(ch.isOpen()).isFalse();
         ch.finishAndReleaseAll();
     }
