@@ -104,8 +104,9 @@ class CpuMeterTest {
             Results.Cpu cpu = meter.stop(1_000);
 
             Results.ThreadUse use = cpu.threads().stream().filter(t -> t.name().equals("load-probe")).findFirst().orElseThrow();
-            // 120 ms over ~0.1 s of load: ~1,200 ms a second; over the whole ~0.42 s span it would be under 300
-            assertThat(use.cpuMsPerSecond()).as("the probe's CPU a second of load").isGreaterThan(600.0);
+            // 120 ms over ~0.1 s of load: ~1,200 ms a second (600 if another process took half the CPU);
+            // over the whole ~0.42 s span it would be under 300 however much CPU the probe got
+            assertThat(use.cpuMsPerSecond()).as("the probe's CPU a second of load").isGreaterThan(400.0);
         }
     }
 

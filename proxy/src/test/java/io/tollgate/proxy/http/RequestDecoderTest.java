@@ -38,6 +38,24 @@ class RequestDecoderTest {
         ch.writeInbound(Unpooled.copiedBuffer(raw, StandardCharsets.US_ASCII));
     }
 
+    /**
+     * Asserts that nothing was passed on, that one answer of {@code status} with a request id went
+     * out and that the connection is closed; returns the answer's body.
+     */
+    private static String refusal(EmbeddedChannel ch, int status) {
+        assertThat((Object) ch.readInbound()).as("nothing decoded is passed on").isNull();
+        FullHttpResponse r = response(ch);
+        try {
+            assertThat(r.status().code()).isEqualTo(status);
+            assertThat(r.headers().get("x-request-id")).startsWith("req_");
+            return r.content().toString(StandardCharsets.UTF_8);
+        } finally {
+            r.release();
+            assertThat(ch.isOpen()).isFalse();
+            ch.finishAndReleaseAll();
+        }
+    }
+
     @Test
     void aWellFramedRequestPassesThrough() {
         EmbeddedChannel ch = channel();
@@ -55,14 +73,7 @@ class RequestDecoderTest {
     void contentLengthWithTransferEncodingIsRefusedAndClosed() {
         EmbeddedChannel ch = channel();
         write(ch, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
-        assertThat((Object) ch.readInbound()).isNull();
-        FullHttpResponse r = response(ch);
-        assertThat(r.status().code()).isEqualTo(400);
-        assertThat(r.content().toString(StandardCharsets.UTF_8)).contains("\"code\":\"invalid_request\"");
-        assertThat(r.headers().get("x-request-id")).startsWith("req_");
-        r.release();
-        assertThat(ch.isOpen()).isFalse();
-        ch.finishAndReleaseAll();
+        assertThat(refusal(ch, 400)).contains("\"code\":\"invalid_request\"");
     }
 
     @ParameterizedTest
@@ -73,36 +84,23 @@ class RequestDecoderTest {
     void ambiguousBodyLengthsAreRefusedAndClosed(String headers) {
         EmbeddedChannel ch = channel();
         write(ch, "POST / HTTP/1.1\r\nHost: x\r\n" + headers + "\r\n{}");
-        FullHttpResponse r = response(ch);
-        assertThat(r.status().code()).isEqualTo(400);
-        r.release();
-        assertThat(ch.isOpen()).isFalse();
-        ch.finishAndReleaseAll();
+        assertThat(refusal(ch, 400)).contains("\"code\":\"invalid_request\"");
     }
 
     @Test
     void anOversizedHeadGets431() {
         EmbeddedChannel ch = channel();
         write(ch, "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(4096) + "\r\n\r\n");
-        FullHttpResponse r = response(ch);
-        assertThat(r.status().code()).isEqualTo(431);
-        assertThat(r.content().toString(StandardCharsets.UTF_8)).contains("\"code\":\"headers_too_large\"");
-        r.release();
-        assertThat(ch.isOpen()).isFalse();
-        ch.finishAndReleaseAll();
+        assertThat(refusal(ch, 431)).contains("\"code\":\"headers_too_large\"");
     }
 
     @Test
     void nothingPipelinedBehindARefusedRequestGoesOn() {
         EmbeddedChannel ch = channel();
-        write(ch, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}"
+        // Netty reads this head fine (the decoder keeps both headers): the refusal is ours
+        write(ch, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
                 + "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
-        assertThat((Object) ch.readInbound()).isNull();
-        FullHttpResponse r = response(ch);
-        assertThat(r.status().code()).isEqualTo(400);
-        r.release();
-        assertThat(ch.isOpen()).isFalse();
-        ch.finishAndReleaseAll();
+        assertThat(refusal(ch, 400)).contains("\"code\":\"invalid_request\"");
     }
 
     @Test
