@@ -140,11 +140,13 @@ public enum Transport {
 
     /**
      * The default here: epoll, else NIO; io_uring by name. Beside epoll in the same rounds of the
-     * bench, io_uring used a fifth to a quarter less CPU a request and carried 1.20-1.33x its
-     * saturation, and its known leak (a pending read's buffer lost when its loop shuts down under
-     * an open channel) is avoided by {@code ProxyServer} closing every connection first. But its
-     * p99 at 5k req/s was worse in both of those runs, and its runs have stalled requests for
-     * 90-160 ms at times, never on epoll, for reasons not yet found; so the default stays on epoll.
+     * bench (five A/Bs, 2026-12-07), io_uring used a fifth to a third less CPU a request and carried
+     * 1.04-1.55x its saturation, and its known leak (a pending read's buffer lost when its loop
+     * shuts down under an open channel) is avoided by {@code ProxyServer} closing every connection
+     * first. But its p99 was worse at 5k req/s in three of them and at 1k and 2k in a fourth, once
+     * it stalled a measured slice for 218 ms, and under a steady load Netty's io_uring loop runs its
+     * tasks and timers only when a pass finds no completion (15-60 ms late at saturation); so the
+     * default stays on epoll. The runs are in docs/performance-history.md.
      */
     public static Transport auto() {
         return EPOLL.available() ? EPOLL : NIO;

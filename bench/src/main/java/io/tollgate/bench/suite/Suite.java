@@ -257,6 +257,11 @@ public final class Suite implements AutoCloseable {
             return error != null;
         }
 
+        /** This slice's load is over: what follows until the CPU meter pauses is its catching up. */
+        void loadEnded() {
+            cpu.loadEnded();
+        }
+
         void fail(String why) {
             cpu.pause();
             if (error == null) {
@@ -399,7 +404,7 @@ public final class Suite implements AutoCloseable {
             }
             acc.cpu.resume();
             RunResult r = load.apply(conns);
-            acc.cpu.loadEnded();
+            acc.loadEnded();
             Contender.Settled settled = c.settle();
             acc.cpu.pause();
             acc.add(r, settled);
@@ -471,7 +476,9 @@ public final class Suite implements AutoCloseable {
             cpuAtStart = ProcStats.cpuTicks();
         }
 
+        @Override
         void loadEnded() {
+            super.loadEnded();
             long[][] now = ProcStats.cpuTicks();
             if (cpuAtStart == null || now.length != cpuAtStart.length) {
                 return;                                      // a CPU came or went: this slice is not counted
@@ -539,7 +546,6 @@ public final class Suite implements AutoCloseable {
                 acc.loadStarts();
                 Wrk.Result w = saturationWrk(c, slice);
                 acc.loadEnded();
-                acc.cpu.loadEnded();
                 Contender.Settled settled = c.settle();
                 acc.cpu.pause();
                 acc.add("wrk", w.requestsPerSecond(), w.requests(), w.p50(), w.p99(), w.non2xx() + w.socketErrors(), settled);
@@ -550,7 +556,6 @@ public final class Suite implements AutoCloseable {
                 acc.loadStarts();
                 RunResult r = Drive.closedLoop(conns, chatRequest(c, false, Map.of()), slice, s.grace());
                 acc.loadEnded();
-                acc.cpu.loadEnded();
                 Contender.Settled settled = c.settle();
                 acc.cpu.pause();
                 acc.add("Java generator, closed loop", r.achievedRate(), r.stats().ok, Fmt.ms(r.stats().latency, 50),
