@@ -42,9 +42,9 @@ import io.tollgate.proxy.chat.Usage;
 import io.tollgate.proxy.chat.UsageTap;
 import io.tollgate.proxy.http.ApiError;
 import io.tollgate.proxy.http.BodyLimitExceeded;
+import io.tollgate.proxy.http.ClientTimeoutHandler;
 import io.tollgate.proxy.http.ErrorResponses;
 import io.tollgate.proxy.http.Headers;
-import io.tollgate.proxy.http.RequestHeadTimeoutHandler;
 import io.tollgate.proxy.limit.Decision;
 import io.tollgate.proxy.limit.LimitClass;
 import io.tollgate.proxy.limit.Limiters;
@@ -106,7 +106,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private final ProxyServices services;
     private ChannelHandlerContext ctx;
     private UpstreamPool pool;
-    private RequestHeadTimeoutHandler headTimeout;
+    private ClientTimeoutHandler timeouts;
     private Exchange current;
     /** A read() asked for that no message has answered yet; see {@link #channelReadComplete}. */
     private boolean readPending;
@@ -134,7 +134,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         pool = services.pool(ctx.channel().eventLoop());
-        headTimeout = ctx.pipeline().get(RequestHeadTimeoutHandler.class);
+        timeouts = ctx.pipeline().get(ClientTimeoutHandler.class);
         keyHashes = KeyHashCache.of(ctx.channel());
         requestRead();
         ctx.fireChannelActive();
@@ -258,8 +258,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     // ---------------------------------------------------------------- request head
 
     private void onHead(HttpRequest request) {
-        if (headTimeout != null) {
-            headTimeout.headReceived();
+        if (timeouts != null) {
+            timeouts.headReceived();
         }
         Exchange e = new Exchange(request);
         current = e;
@@ -1023,8 +1023,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             current = null;
-            if (headTimeout != null) {
-                headTimeout.awaitNextHead();
+            if (timeouts != null) {
+                timeouts.awaitNextHead();
             }
             requestRead();
         }

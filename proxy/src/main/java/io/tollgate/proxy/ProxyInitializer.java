@@ -7,10 +7,9 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.flow.FlowControlHandler;
-import io.tollgate.proxy.http.ClientIdleHandler;
+import io.tollgate.proxy.http.ClientTimeoutHandler;
 import io.tollgate.proxy.http.RequestBodyLimitHandler;
 import io.tollgate.proxy.http.RequestDecoder;
-import io.tollgate.proxy.http.RequestHeadTimeoutHandler;
 import io.tollgate.proxy.media.MediaHandler;
 import io.tollgate.proxy.media.MediaServices;
 
@@ -18,11 +17,10 @@ import io.tollgate.proxy.media.MediaServices;
 /** The client-facing pipeline, top to bottom. Auto-read is off: the frontend pulls each message. */
 public final class ProxyInitializer extends ChannelInitializer<SocketChannel> {
 
-    public static final String HEAD_TIMEOUT = "head-timeout";
+    public static final String TIMEOUTS = "timeouts";
     public static final String DECODER = "decoder";
     public static final String ENCODER = "encoder";
     public static final String FLOW = "flow";
-    public static final String IDLE = "idle";
     public static final String BODY_LIMIT = "body-limit";
     public static final String MEDIA = "media";
     public static final String FRONTEND = "frontend";
@@ -49,7 +47,8 @@ public final class ProxyInitializer extends ChannelInitializer<SocketChannel> {
         }
         ProxyConfig config = services.config();
         ChannelPipeline p = ch.pipeline();
-        p.addLast(HEAD_TIMEOUT, new RequestHeadTimeoutHandler(config.requestHeadTimeout()));
+        // The head's clock and the idle clock in one handler: one context fewer to pass.
+        p.addLast(TIMEOUTS, new ClientTimeoutHandler(config.requestHeadTimeout(), config.clientIdleTimeout()));
         // The decoder refuses ill-framed requests itself (RequestDecoder): one context fewer to pass.
         p.addLast(DECODER, new RequestDecoder(new HttpDecoderConfig()
                 .setMaxInitialLineLength(config.maxInitialLineBytes())
@@ -58,7 +57,6 @@ public final class ProxyInitializer extends ChannelInitializer<SocketChannel> {
         p.addLast(ENCODER, new HttpResponseEncoder());
         // One read() may decode several messages; this hands them over one per read().
         p.addLast(FLOW, new FlowControlHandler());
-        p.addLast(IDLE, new ClientIdleHandler(config.clientIdleTimeout()));
         p.addLast(BODY_LIMIT, new RequestBodyLimitHandler(config.maxBodyBytes()));
         // Image and video requests are taken here; everything else goes on to the frontend.
         p.addLast(MEDIA, new MediaHandler(services, media));

@@ -12,7 +12,7 @@ import io.tollgate.proxy.ProxyServices;
 import io.tollgate.proxy.catalog.KeyHashCache;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.tollgate.proxy.http.BodyLimitExceeded;
-import io.tollgate.proxy.http.RequestHeadTimeoutHandler;
+import io.tollgate.proxy.http.ClientTimeoutHandler;
 import io.tollgate.proxy.upstream.UpstreamPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,7 +39,7 @@ public final class MediaHandler extends ChannelInboundHandlerAdapter {
     private final MediaServices media;
     private ChannelHandlerContext ctx;
     private UpstreamPool pool;
-    private RequestHeadTimeoutHandler headTimeout;
+    private ClientTimeoutHandler timeouts;
     private MediaExchange current;
     private boolean readPending;
     /** Our answer is out and our side shut; what the client still sends is read and dropped. */
@@ -59,7 +59,7 @@ public final class MediaHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         pool = services.pool(ctx.channel().eventLoop());
-        headTimeout = ctx.pipeline().get(RequestHeadTimeoutHandler.class);
+        timeouts = ctx.pipeline().get(ClientTimeoutHandler.class);
         keyHashes = KeyHashCache.of(ctx.channel());
         ctx.fireChannelActive();
     }
@@ -90,8 +90,8 @@ public final class MediaHandler extends ChannelInboundHandlerAdapter {
             ctx.fireChannelRead(msg);
             return;
         }
-        if (headTimeout != null) {
-            headTimeout.headReceived();
+        if (timeouts != null) {
+            timeouts.headReceived();
         }
         current = new MediaExchange(this, (HttpRequest) msg, route);
         current.start();
@@ -187,8 +187,8 @@ public final class MediaHandler extends ChannelInboundHandlerAdapter {
         }
         current = null;
         readPending = false;
-        if (headTimeout != null) {
-            headTimeout.awaitNextHead();
+        if (timeouts != null) {
+            timeouts.awaitNextHead();
         }
         // The frontend's read() that brought the media head is still unanswered; answer it now.
         ctx.read();
