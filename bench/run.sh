@@ -28,6 +28,9 @@
 # proxy.transport (auto, the default: epoll; io_uring; nio). TOLLGATE_BENCH_BUSY_POLL_US: how long
 # their loops poll before they sleep, as proxy.busy_poll_us (default 0, as shipped: they sleep at once).
 # TOLLGATE_BENCH_SSE_RATE: SSE streams started a second (default 100; the report says which).
+# --b-commit REV builds the bench jar of another commit (REV: anything git names) and runs tollgate-b
+# from it: an A/B of two builds in the same rounds (with --contenders ...,tollgate,tollgate-b; the
+# B_JVM_OPTS and B_SERVER_ARGS above apply to it too). TOLLGATE_BENCH_B_JAR names such a jar directly.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,13 +47,15 @@ ORIGINAL_ARGS="$*"
 QUICK=0
 ONLY=()
 CONTENDERS=""
+B_COMMIT=""
 while (( $# )); do
   case "$1" in
     --quick) QUICK=1; shift ;;
     --only) ONLY+=("$2"); shift 2 ;;
     --only=*) ONLY+=("${1#--only=}"); shift ;;
     --contenders) CONTENDERS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,25p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    --b-commit) B_COMMIT="$2"; shift 2 ;;
+    -h|--help) sed -n '2,34p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -73,6 +78,18 @@ fi
 # --- build -------------------------------------------------------------------------------------
 say "building the bench jar"
 MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" mvn -B -q -DskipTests package -pl bench -am
+if [[ -n "$B_COMMIT" ]]; then
+  if [[ ",$CONTENDERS," != *",tollgate-b,"* ]]; then
+    echo "run.sh: --b-commit needs tollgate-b among --contenders" >&2; exit 2
+  fi
+  B_REV="$(git rev-parse --short --verify "$B_COMMIT^{commit}" 2>/dev/null)" \
+    || { echo "run.sh: --b-commit $B_COMMIT names no commit" >&2; exit 2; }
+  B_DIR="$(mktemp -d /tmp/tollgate-bench-b-XXXXXX)"
+  say "building the bench jar of $B_REV for tollgate-b (in $B_DIR)"
+  git archive "$B_REV" | tar -x -C "$B_DIR"
+  (cd "$B_DIR" && MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" mvn -B -q -DskipTests package -pl bench -am)
+  export TOLLGATE_BENCH_B_JAR="$B_DIR/bench/target/tollgate-bench.jar" TOLLGATE_BENCH_B_COMMIT="$B_REV"
+fi
 
 # --- tools: nginx and wrk from the distribution ------------------------------------------------
 APT_UPDATED=0
@@ -183,7 +200,7 @@ restore_others() {
   local pid
   for pid in "${QUIETED_PIDS[@]}"; do chrt -o -a -p 0 "$pid" >/dev/null 2>&1 || true; done
 }
-trap 'restore_services; restore_kdamond; restore_others; restore_autogroup' EXIT
+trap 'restore_services; restore_kdamond; restore_others; restore_autogroup; rm -rf ${B_DIR:+"$B_DIR"}' EXIT
 if [[ -n "$CLIENT_CPUS" && "${TOLLGATE_BENCH_PIN_SERVICES:-1}" != 0 ]]; then
   for pid in $(pgrep -x postgres 2>/dev/null; pgrep -x redis-server 2>/dev/null); do
     if affinity="$(taskset -p -c "$pid" 2>/dev/null)" && taskset -a -p -c "$CLIENT_CPUS" "$pid" >/dev/null 2>&1; then

@@ -51,6 +51,11 @@ public record Launch(Path javaHome, Path jar, String clientCpus, String mockCpus
 
     /** {@code java} with {@code options} running {@code mainClass} from the bench jar, after {@code pin}. */
     List<String> java(List<String> pin, List<String> options, String mainClass, String... args) {
+        return java(jar, pin, options, mainClass, args);
+    }
+
+    /** The same from another build's bench jar (the B of an A/B between two commits). */
+    List<String> java(Path jar, List<String> pin, List<String> options, String mainClass, String... args) {
         List<String> cmd = new ArrayList<>(pin);
         cmd.add(javaHome.resolve("bin/java").toString());
         cmd.add("--enable-native-access=ALL-UNNAMED");

@@ -112,12 +112,20 @@ public final class Suite implements AutoCloseable {
         if (wanted.contains(Contender.TOLLGATE_B)) {
             List<String> jvm = TollgateProcess.words(System.getenv("TOLLGATE_BENCH_B_JVM_OPTS"));
             List<String> args = TollgateProcess.words(System.getenv("TOLLGATE_BENCH_B_SERVER_ARGS"));
+            String otherJar = System.getenv("TOLLGATE_BENCH_B_JAR");
+            String otherBuild = otherJar == null || otherJar.isBlank() ? null
+                    : System.getenv().getOrDefault("TOLLGATE_BENCH_B_COMMIT", otherJar);
             try {
-                tollgateB = TollgateProcess.start(launch, mock.baseUrl(), adminPg, dir, Contender.TOLLGATE_B, jvm, args);
-                results.machine.put("tollgate-b", (jvm.isEmpty() && args.isEmpty() ? "a second Tollgate, the same as the first "
-                        + "(an A/A run: the differences between the two are the noise)" : "a second Tollgate with JVM options +["
-                        + String.join(" ", jvm) + "] and server arguments +[" + String.join(" ", args) + "]")
-                        + " (TOLLGATE_BENCH_B_JVM_OPTS, TOLLGATE_BENCH_B_SERVER_ARGS); features " + String.join(", ", tollgateB.features())
+                tollgateB = TollgateProcess.start(launch, mock.baseUrl(), adminPg, dir, Contender.TOLLGATE_B,
+                        otherBuild == null ? launch.jar() : Path.of(otherJar), jvm, args);
+                String what = otherBuild == null ? "a second Tollgate" : "a second Tollgate built from " + otherBuild
+                        + " (TOLLGATE_BENCH_B_JAR; run.sh --b-commit)";
+                results.machine.put("tollgate-b", (otherBuild == null && jvm.isEmpty() && args.isEmpty()
+                        ? "a second Tollgate, the same as the first (an A/A run: the differences between the two are the noise)"
+                        : what + (jvm.isEmpty() && args.isEmpty() ? "" : " with JVM options +[" + String.join(" ", jvm)
+                                + "] and server arguments +[" + String.join(" ", args) + "] (TOLLGATE_BENCH_B_JVM_OPTS, "
+                                + "TOLLGATE_BENCH_B_SERVER_ARGS)"))
+                        + "; features " + String.join(", ", tollgateB.features())
                         + ", garbage collector " + tollgateB.collector());
                 log("tollgate-b on port " + tollgateB.port() + " (database " + tollgateB.database() + ")");
             } catch (IOException | RuntimeException e) {

@@ -45,14 +45,15 @@ final class TollgateProcess extends JvmProxyContender {
     }
 
     static TollgateProcess start(Launch launch, String upstreamBaseUrl, String adminPg, Path dir) throws IOException {
-        return start(launch, upstreamBaseUrl, adminPg, dir, TOLLGATE, List.of(), List.of());
+        return start(launch, upstreamBaseUrl, adminPg, dir, TOLLGATE, launch.jar(), List.of(), List.of());
     }
 
     /**
-     * A Tollgate by another name, with {@code moreJvmOptions} after the suite's Tollgate options
-     * (a later -XX option wins) and {@code moreArgs} after its arguments: the B of an A/B run.
+     * A Tollgate by another name, run from {@code jar} (the suite's, or another build's), with
+     * {@code moreJvmOptions} after the suite's Tollgate options (a later -XX option wins) and
+     * {@code moreArgs} after its arguments: the B of an A/B run.
      */
-    static TollgateProcess start(Launch launch, String upstreamBaseUrl, String adminPg, Path dir, String name,
+    static TollgateProcess start(Launch launch, String upstreamBaseUrl, String adminPg, Path dir, String name, Path jar,
                                  List<String> moreJvmOptions, List<String> moreArgs) throws IOException {
         CompletableFuture<Matcher> ready = new CompletableFuture<>();
         AtomicLong pending = new AtomicLong();
@@ -69,7 +70,7 @@ final class TollgateProcess extends JvmProxyContender {
         args.addAll(words(System.getenv("TOLLGATE_BENCH_SERVER_ARGS")));
         args.addAll(moreArgs);
         Child child = Child.start(name + "-" + System.currentTimeMillis(),
-                launch.java(launch.pinProxy(), options, "io.tollgate.bench.TollgateBenchServer", args.toArray(String[]::new)),
+                launch.java(jar, launch.pinProxy(), options, "io.tollgate.bench.TollgateBenchServer", args.toArray(String[]::new)),
                 dir, line -> {
                     Matcher m = READY.matcher(line);
                     if (m.find()) {
