@@ -141,7 +141,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Asks for the next message; FlowControlHandler delivers one per read(), so a second read()
+     * Asks for the next message; the decoder hands on one per read(), so a second read()
      * before the first is answered would pull in the next pipelined request too early.
      */
     private void requestRead() {
@@ -154,7 +154,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     /**
      * A read cycle may end without the message our read() asked for (a head and its body often
-     * come in separate segments); FlowControlHandler counts that read as satisfied, so ask again.
+     * come in separate segments); the decoder counts that read as satisfied, so ask again.
      */
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {

@@ -5,11 +5,9 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpResponseEncoder;
-import io.netty.handler.flow.FlowControlHandler;
 import io.tollgate.proxy.http.ClientTimeoutHandler;
-import io.tollgate.proxy.http.RequestBodyLimitHandler;
 import io.tollgate.proxy.http.RequestDecoder;
+import io.tollgate.proxy.http.ResponseEncoder;
 import io.tollgate.proxy.media.MediaHandler;
 import io.tollgate.proxy.media.MediaServices;
 
@@ -20,8 +18,6 @@ public final class ProxyInitializer extends ChannelInitializer<SocketChannel> {
     public static final String TIMEOUTS = "timeouts";
     public static final String DECODER = "decoder";
     public static final String ENCODER = "encoder";
-    public static final String FLOW = "flow";
-    public static final String BODY_LIMIT = "body-limit";
     public static final String MEDIA = "media";
     public static final String FRONTEND = "frontend";
 
@@ -49,15 +45,15 @@ public final class ProxyInitializer extends ChannelInitializer<SocketChannel> {
         ChannelPipeline p = ch.pipeline();
         // The head's clock and the idle clock in one handler: one context fewer to pass.
         p.addLast(TIMEOUTS, new ClientTimeoutHandler(config.requestHeadTimeout(), config.clientIdleTimeout()));
-        // The decoder refuses ill-framed requests itself (RequestDecoder): one context fewer to pass.
-        p.addLast(DECODER, new RequestDecoder(new HttpDecoderConfig()
+        // The decoder also hands on one message per read() and counts body bytes against the limit
+        // (RequestDecoder): what a flow-control and a body-limit handler behind it did, without their contexts.
+        RequestDecoder decoder = new RequestDecoder(new HttpDecoderConfig()
                 .setMaxInitialLineLength(config.maxInitialLineBytes())
                 .setMaxHeaderSize(config.maxHeaderBytes())
-                .setMaxChunkSize(64 * 1024)));
-        p.addLast(ENCODER, new HttpResponseEncoder());
-        // One read() may decode several messages; this hands them over one per read().
-        p.addLast(FLOW, new FlowControlHandler());
-        p.addLast(BODY_LIMIT, new RequestBodyLimitHandler(config.maxBodyBytes()));
+                .setMaxChunkSize(64 * 1024), config.maxBodyBytes());
+        p.addLast(DECODER, decoder);
+        // The handlers' read() passes the encoder's context on its way out: it asks the decoder first.
+        p.addLast(ENCODER, new ResponseEncoder(decoder));
         // Image and video requests are taken here; everything else goes on to the frontend.
         p.addLast(MEDIA, new MediaHandler(services, media));
         p.addLast(FRONTEND, new FrontendHandler(services));

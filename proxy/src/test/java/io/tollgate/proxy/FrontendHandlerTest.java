@@ -9,11 +9,10 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseDecoder;
-import io.netty.handler.codec.http.HttpResponseEncoder;
-import io.netty.handler.flow.FlowControlHandler;
 import io.tollgate.proxy.billing.Billing;
 import io.tollgate.proxy.catalog.TestCatalogs;
 import io.tollgate.proxy.http.RequestDecoder;
+import io.tollgate.proxy.http.ResponseEncoder;
 import io.tollgate.proxy.upstream.UpstreamPool;
 import io.tollgate.schema.Account;
 import io.tollgate.schema.ApiKey;
@@ -72,8 +71,8 @@ class FrontendHandlerTest {
                 io.netty.resolver.DefaultAddressResolverGroup.INSTANCE, Duration.ofSeconds(1), Duration.ofSeconds(1), 1);
         ProxyServices services = new ProxyServices(ProxyConfig.defaults(), TestCatalogs.of(account, key, a, b, hidden),
                 billing, limiters, Map.of((EventLoop) ch.eventLoop(), pool));
-        ch.pipeline().addLast(new RequestDecoder(new HttpDecoderConfig()), new HttpResponseEncoder(),
-                new FlowControlHandler(), new FrontendHandler(services));
+        RequestDecoder decoder = new RequestDecoder(new HttpDecoderConfig());
+        ch.pipeline().addLast(decoder, new ResponseEncoder(decoder), new FrontendHandler(services));
         ch.pipeline().fireChannelActive();
         return ch;
     }

@@ -12,32 +12,78 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.ReferenceCountUtil;
 
+import java.util.ArrayDeque;
 import java.util.List;
 
 /**
- * Netty's request decoder with strict HTTP/1.1 framing: a head it could not read, Content-Length
- * together with Transfer-Encoding, several Content-Length values, or a final coding other than
- * chunked is answered with one error and the connection is closed, since the body's end is
- * ambiguous (a request-smuggling vector behind other proxies); a body that fails to decode closes
- * it. Nothing decoded after such a message goes on.
- *
- * <p>The check is made on what each decode produced, before it leaves this handler: a handler of
- * its own behind the decoder cost every message of every connection one more pipeline context to
- * pass (a cache miss on each, the most of a context's cost).
+ * Netty's request decoder, and what the client pipeline once did in three handlers behind it:
+ * <ul>
+ *   <li><b>Strict HTTP/1.1 framing.</b> A head it could not read, Content-Length together with
+ *       Transfer-Encoding, several Content-Length values, or a final coding other than chunked is
+ *       answered with one error and the connection is closed, since the body's end is ambiguous (a
+ *       request-smuggling vector behind other proxies); a body that fails to decode closes it.
+ *       Nothing decoded after such a message goes on.</li>
+ *   <li><b>One message per {@code read()}</b>, as Netty's {@code FlowControlHandler} gives: a read
+ *       may decode several messages (a head and its body, pipelined requests), which are held here
+ *       and handed on one for each {@code read()} the handlers behind ask for. The read() reaches
+ *       this decoder through the {@link ResponseEncoder} beside it (an inbound handler sees no
+ *       read()); a read() that finds nothing held reads the socket. A completion follows each
+ *       message that leaves nothing held; the socket's own read completions stop here.</li>
+ *   <li><b>The body limit.</b> Body bytes are counted as they are handed on, Content-Length or
+ *       chunked; past the limit {@link BodyLimitExceeded} is fired once and the rest of that body
+ *       is thrown away, so no handler behind ever forwards a whole over-limit request. A
+ *       Content-Length over the limit is refused at the head, before a body byte is read.</li>
+ * </ul>
+ * One handler for all three: each of its own cost every message of every connection a pipeline
+ * context more to pass (a cache miss on each, the most of a context's cost).
  */
 public final class RequestDecoder extends HttpRequestDecoder {
 
+    private final long maxBodyBytes;
+    private ChannelHandlerContext ctx;
     private boolean rejected;
 
+    /** Decoded, not yet asked for. */
+    private final ArrayDeque<Object> held = new ArrayDeque<>(4);
+    /** A read() found nothing held: the next message decoded goes on at once. */
+    private boolean demand;
+    /** This read cycle brought bytes, and decoded a message from them. */
+    private boolean sawBytes;
+    private boolean decodedAny;
+
+    private long bodySeen;
+    private boolean bodyOverflowed;
+
     public RequestDecoder(HttpDecoderConfig config) {
+        this(config, Long.MAX_VALUE);
+    }
+
+    /** @param maxBodyBytes the largest request body handed on; past it {@link BodyLimitExceeded} */
+    public RequestDecoder(HttpDecoderConfig config, long maxBodyBytes) {
         super(config);
+        this.maxBodyBytes = maxBodyBytes;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
+        this.ctx = ctx;
+        super.handlerAdded(ctx);
     }
 
     @Override
     protected void handleTransferEncodingChunkedWithContentLength(HttpMessage message) {
         // Keep Content-Length: the request is refused below instead of Netty silently picking one.
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (msg instanceof ByteBuf) {
+            sawBytes = true;
+        }
+        super.channelRead(ctx, msg);
     }
 
     @Override
@@ -49,6 +95,7 @@ public final class RequestDecoder extends HttpRequestDecoder {
         int from = out.size();
         super.decode(ctx, buffer, out);
         check(ctx, buffer, out, from);
+        handOver(out, from);
     }
 
     @Override
@@ -56,6 +103,112 @@ public final class RequestDecoder extends HttpRequestDecoder {
         int from = out.size();
         super.decodeLast(ctx, in, out);
         check(ctx, in, out, from);
+        handOver(out, from);
+        if (!ctx.channel().isActive()) {
+            releaseHeld();              // the connection is gone: nothing held will be asked for
+        }
+    }
+
+    /**
+     * The socket's read cycle ended. As Netty's decoder does, a cycle that brought bytes but no
+     * whole message reads on (auto-read is off); its completion goes no further, each handed-on
+     * message brings its own.
+     */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        discardSomeReadBytes();
+        if (sawBytes && !decodedAny && !ctx.channel().config().isAutoRead()) {
+            ctx.read();
+        }
+        sawBytes = false;
+        decodedAny = false;
+    }
+
+    /**
+     * A handler behind asked for a message ({@link ResponseEncoder#read}): the next one held goes
+     * on, or, with none held, the socket is read and the next one decoded goes on at once.
+     */
+    void readRequested(ChannelHandlerContext below) {
+        if (dequeue(1) == 0) {
+            demand = true;
+            below.read();
+        }
+    }
+
+    /** Takes {@code out[from..]} from Netty's decoder, each as if it had reached a flow-control handler. */
+    private void handOver(List<Object> out, int from) {
+        int n = out.size() - from;
+        if (n == 0) {
+            return;
+        }
+        decodedAny = true;
+        for (int i = 0; i < n; i++) {
+            held.offer(out.remove(from));
+            int minimum = demand ? 1 : 0;
+            demand = false;
+            dequeue(minimum);
+        }
+    }
+
+    /** Hands on at least {@code minimum} held messages, all of them with auto-read on. */
+    private int dequeue(int minimum) {
+        int handed = 0;
+        while (handed < minimum || ctx.channel().config().isAutoRead()) {
+            Object msg = held.poll();
+            if (msg == null) {
+                break;
+            }
+            handed++;
+            pass(msg);
+        }
+        if (handed > 0 && held.isEmpty()) {
+            ctx.fireChannelReadComplete();
+        }
+        return handed;
+    }
+
+    /** Counts body bytes on the way out; past the limit, the event once and the rest discarded. */
+    private void pass(Object msg) {
+        if (msg instanceof HttpRequest request) {
+            bodySeen = 0;
+            bodyOverflowed = false;
+            long announced = HttpUtil.getContentLength(request, -1L);
+            ctx.fireChannelRead(msg);
+            if (announced > maxBodyBytes) {
+                bodyOverflowed();
+            }
+        } else if (msg instanceof HttpContent content) {
+            int n = content.content().readableBytes();
+            if (bodyOverflowed) {
+                content.release();
+            } else if (n > maxBodyBytes - bodySeen) {       // overflow-safe: never computes seen + n
+                content.release();
+                bodyOverflowed();
+            } else {
+                bodySeen += n;
+                ctx.fireChannelRead(msg);
+            }
+        } else {
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    private void bodyOverflowed() {
+        bodyOverflowed = true;
+        ctx.fireUserEventTriggered(new BodyLimitExceeded(maxBodyBytes));
+    }
+
+    private void releaseHeld() {
+        Object msg;
+        while ((msg = held.poll()) != null) {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) throws Exception {
+        releaseHeld();
+        super.handlerRemoved0(ctx);
     }
 
     /** Refuses at the first ill-framed message in {@code out[from..]}, dropping it and all after it. */
