@@ -50,8 +50,9 @@ public final class RequestDecoder extends HttpRequestDecoder {
     private final ArrayDeque<Object> held = new ArrayDeque<>(4);
     /** A read() found nothing held: the next message decoded goes on at once. */
     private boolean demand;
-    /** This read cycle brought bytes, and decoded a message from them. */
+    /** This read cycle brought bytes. */
     private boolean sawBytes;
+    /** This read cycle decoded a message. */
     private boolean decodedAny;
 
     private long bodySeen;
@@ -112,7 +113,9 @@ public final class RequestDecoder extends HttpRequestDecoder {
     /**
      * The socket's read cycle ended. As Netty's decoder does, a cycle that brought bytes but no
      * whole message reads on (auto-read is off); its completion goes no further, each handed-on
-     * message brings its own.
+     * message brings its own. Netty's own {@code channelReadComplete} is not called, since it
+     * passes the completion on; what it resets besides is its count of reads between discards,
+     * which its {@code channelRead} resets as well.
      */
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
