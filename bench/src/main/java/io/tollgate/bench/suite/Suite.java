@@ -118,15 +118,8 @@ public final class Suite implements AutoCloseable {
             try {
                 tollgateB = TollgateProcess.start(launch, mock.baseUrl(), adminPg, dir, Contender.TOLLGATE_B,
                         otherBuild == null ? launch.jar() : Path.of(otherJar), jvm, args);
-                String what = otherBuild == null ? "a second Tollgate" : "a second Tollgate built from " + otherBuild
-                        + " (TOLLGATE_BENCH_B_JAR; run.sh --b-commit)";
-                results.machine.put("tollgate-b", (otherBuild == null && jvm.isEmpty() && args.isEmpty()
-                        ? "a second Tollgate, the same as the first (an A/A run: the differences between the two are the noise)"
-                        : what + (jvm.isEmpty() && args.isEmpty() ? "" : " with JVM options +[" + String.join(" ", jvm)
-                                + "] and server arguments +[" + String.join(" ", args) + "] (TOLLGATE_BENCH_B_JVM_OPTS, "
-                                + "TOLLGATE_BENCH_B_SERVER_ARGS)"))
-                        + "; features " + String.join(", ", tollgateB.features())
-                        + ", garbage collector " + tollgateB.collector());
+                results.machine.put("tollgate-b", describeB(otherBuild, jvm, args) + "; features "
+                        + String.join(", ", tollgateB.features()) + ", garbage collector " + tollgateB.collector());
                 log("tollgate-b on port " + tollgateB.port() + " (database " + tollgateB.database() + ")");
             } catch (IOException | RuntimeException e) {
                 tollgateB = null;
@@ -170,6 +163,21 @@ public final class Suite implements AutoCloseable {
         relay = null;
         tollgate = null;
         tollgateB = null;
+    }
+
+    /** What tollgate-b differs by: another build, more JVM options or arguments, or nothing (an A/A run). */
+    private static String describeB(String otherBuild, List<String> jvm, List<String> args) {
+        boolean sameOptions = jvm.isEmpty() && args.isEmpty();
+        if (otherBuild == null && sameOptions) {
+            return "a second Tollgate, the same as the first (an A/A run: the differences between the two are the noise)";
+        }
+        String b = otherBuild == null ? "a second Tollgate"
+                : "a second Tollgate built from " + otherBuild + " (TOLLGATE_BENCH_B_JAR; run.sh --b-commit)";
+        if (!sameOptions) {
+            b += " with JVM options +[" + String.join(" ", jvm) + "] and server arguments +[" + String.join(" ", args)
+                    + "] (TOLLGATE_BENCH_B_JVM_OPTS, TOLLGATE_BENCH_B_SERVER_ARGS)";
+        }
+        return b;
     }
 
     /** The contenders in report order: direct, nginx, netty, tollgate, tollgate-b (those that run). */

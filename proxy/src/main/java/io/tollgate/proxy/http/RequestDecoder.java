@@ -1,6 +1,7 @@
 package io.tollgate.proxy.http;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.TooLongFrameException;
@@ -44,6 +45,7 @@ public final class RequestDecoder extends HttpRequestDecoder {
 
     private final long maxBodyBytes;
     private ChannelHandlerContext ctx;
+    private ChannelConfig config;
     private boolean rejected;
 
     /** Decoded, not yet asked for. */
@@ -71,6 +73,7 @@ public final class RequestDecoder extends HttpRequestDecoder {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
         this.ctx = ctx;
+        this.config = ctx.channel().config();
         super.handlerAdded(ctx);
     }
 
@@ -120,7 +123,7 @@ public final class RequestDecoder extends HttpRequestDecoder {
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         discardSomeReadBytes();
-        if (sawBytes && !decodedAny && !ctx.channel().config().isAutoRead()) {
+        if (sawBytes && !decodedAny && !config.isAutoRead()) {
             ctx.read();
         }
         sawBytes = false;
@@ -156,7 +159,7 @@ public final class RequestDecoder extends HttpRequestDecoder {
     /** Hands on at least {@code minimum} held messages, all of them with auto-read on. */
     private int dequeue(int minimum) {
         int handed = 0;
-        while (handed < minimum || ctx.channel().config().isAutoRead()) {
+        while (handed < minimum || config.isAutoRead()) {
             Object msg = held.poll();
             if (msg == null) {
                 break;
